@@ -1,0 +1,1 @@
+"""Op families. Each module defines its ops once: inference, kernel binding, numpy reference."""
