@@ -16,8 +16,16 @@ from headwater.framework.ops import (Graph, GraphKeys, Operation, Tensor, add_to
 from headwater.framework.random_seed import set_random_seed
 from headwater.framework.tensor_shape import Dimension, TensorShape
 from headwater.client.session import InteractiveSession, Session
-from headwater.ops.array_ops import constant, identity, placeholder, placeholder_with_default
-from headwater.ops.math_ops import add
+from headwater.ops.array_ops import *  # noqa: F401,F403
+from headwater.ops.math_ops import *  # noqa: F401,F403
+from headwater.ops.state_ops import *  # noqa: F401,F403
+from headwater.ops.variables import *  # noqa: F401,F403
+from headwater.ops.variable_scope import *  # noqa: F401,F403
+from headwater.ops.random_ops import *  # noqa: F401,F403
+from headwater.ops.init_ops import *  # noqa: F401,F403
+from headwater.ops.control_flow_ops import *  # noqa: F401,F403
+from headwater.ops.logging_ops import *  # noqa: F401,F403
+from headwater.ops.check_ops import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 

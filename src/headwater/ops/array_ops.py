@@ -14,6 +14,13 @@ from headwater.ops.common import (proto_dtype_name, proto_shape_str, same_as_inp
 
 # ---- Const ---------------------------------------------------------------------------------
 
+__all__ = [
+    "constant",
+    "placeholder",
+    "placeholder_with_default",
+    "identity",
+]
+
 
 def _const_infer(inputs, attrs):
     v = attrs["value"]

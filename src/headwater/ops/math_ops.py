@@ -8,6 +8,10 @@ from headwater.framework import ops as _ops
 from headwater.framework.op_registry import register_op
 from headwater.ops.common import binary_operands, broadcast_shapes, check_same_dtype
 
+__all__ = [
+    "add",
+]
+
 
 def _binary_infer_for(op_type):
     def infer(inputs, attrs):
