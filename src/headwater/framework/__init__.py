@@ -1,0 +1,1 @@
+"""headwater.framework: core graph-building types (dtypes, shapes, errors, ...)."""
