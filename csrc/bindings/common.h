@@ -1,0 +1,64 @@
+// Helpers shared by the register_<family>.cpp files: turning Python objects into kernel views
+// and producing error messages that name the kernel and the offending dtypes and shapes.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/view.h"
+
+namespace headwater {
+namespace bind {
+
+namespace py = pybind11;
+
+enum class Kind { f32, f64, other };
+
+// np.asarray(obj) for anything that is not already an ndarray.
+py::array as_array(py::handle obj);
+
+// f32/f64 only for native-byte-order float32/float64.
+Kind kind_of(const py::array& a);
+std::string dtype_str(const py::array& a);
+// "(2, 3)", "(5,)" or "()" like numpy.
+std::string shape_str(const py::array& a);
+std::string shape_str(const std::vector<int64_t>& shape);
+
+// Returns `a` itself when kernels can read it in place, otherwise a C-contiguous copy: for a
+// misaligned data pointer, strides that are not a multiple of the item size, or non-native
+// byte order.
+py::array readable(py::array a);
+
+// Element strides and shape of an array prepared by readable().
+struct Layout {
+  std::vector<int64_t> shape;
+  std::vector<int64_t> strides;  // in elements
+};
+Layout layout_of(const py::array& a);
+
+template <class T>
+View<const T> const_view(const py::array& a, const Layout& l) {
+  return View<const T>{static_cast<const T*>(a.data()), static_cast<int>(l.shape.size()),
+                       l.shape.data(), l.strides.data()};
+}
+template <class T>
+View<T> mut_view(py::array& a, const Layout& l) {
+  return View<T>{static_cast<T*>(a.mutable_data()), static_cast<int>(l.shape.size()),
+                 l.shape.data(), l.strides.data()};
+}
+
+// [lowest byte, one past the highest byte] touched by the array; empty arrays give {0, 0}.
+std::pair<std::uintptr_t, std::uintptr_t> byte_extent(const py::array& a);
+bool may_overlap(const py::array& x, const py::array& y);
+bool same_layout(const py::array& x, const py::array& y);
+
+// Python float/int (not an ndarray, not a numpy scalar) operands adopt the other operand's
+// dtype, as numpy does for "weak" Python scalars.
+bool is_python_scalar(py::handle obj);
+
+}  // namespace bind
+}  // namespace headwater

@@ -1,0 +1,124 @@
+#include <string>
+
+#include "bindings/common.h"
+#include "bindings/registry.h"
+#include "gemm/gemm.h"
+
+namespace headwater {
+namespace bind {
+namespace {
+
+// A 2-D or 3-D operand seen as (batch, rows, cols) after an optional transpose of the last two
+// axes; a 2-D operand has batch 1 and batch stride 0 so it broadcasts over the other's batch.
+struct Operand {
+  int64_t batch = 1, rows = 0, cols = 0;
+  int64_t bs = 0, rs = 0, cs = 0;
+};
+
+Operand describe(const Layout& l, bool transpose) {
+  Operand o;
+  const size_t nd = l.shape.size();
+  if (nd == 3) {
+    o.batch = l.shape[0];
+    o.bs = o.batch == 1 ? 0 : l.strides[0];
+  }
+  o.rows = l.shape[nd - 2];
+  o.cols = l.shape[nd - 1];
+  o.rs = l.strides[nd - 2];
+  o.cs = l.strides[nd - 1];
+  if (transpose) {
+    std::swap(o.rows, o.cols);
+    std::swap(o.rs, o.cs);
+  }
+  return o;
+}
+
+std::string bool_str(bool v) { return v ? "True" : "False"; }
+
+template <class T>
+py::array run_gemm(const py::array& a, const py::array& b, bool ta, bool tb) {
+  const Layout la = layout_of(a), lb = layout_of(b);
+  const Operand A = describe(la, ta), B = describe(lb, tb);
+  if (A.cols != B.rows) {
+    throw py::value_error("matmul: contraction dimensions differ: a has shape " + shape_str(a) +
+                          " (transpose_a=" + bool_str(ta) + ") and b has shape " + shape_str(b) +
+                          " (transpose_b=" + bool_str(tb) + "): " + std::to_string(A.cols) +
+                          " != " + std::to_string(B.rows));
+  }
+  if (A.batch != B.batch && A.batch != 1 && B.batch != 1) {
+    throw py::value_error("matmul: batch dimensions differ: a has shape " + shape_str(a) +
+                          " and b has shape " + shape_str(b));
+  }
+  const int64_t batch = A.batch > B.batch ? A.batch : B.batch;
+  const int64_t m = A.rows, n = B.cols, k = A.cols;
+  std::vector<py::ssize_t> shape;
+  if (a.ndim() == 3 || b.ndim() == 3) shape.push_back(batch);
+  shape.push_back(m);
+  shape.push_back(n);
+  py::array c(py::dtype::of<T>(), shape);
+
+  GemmArgs<T> g;
+  g.batch = batch;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = static_cast<const T*>(a.data());
+  g.a_bs = A.bs;
+  g.a_rs = A.rs;
+  g.a_cs = A.cs;
+  g.b = static_cast<const T*>(b.data());
+  g.b_bs = B.bs;
+  g.b_rs = B.rs;
+  g.b_cs = B.cs;
+  g.c = static_cast<T*>(c.mutable_data());
+  g.c_bs = m * n;
+  g.c_rs = n;
+  {
+    py::gil_scoped_release nogil;
+    gemm<T>(g);
+  }
+  return c;
+}
+
+py::array matmul_py(py::handle a_obj, py::handle b_obj, bool transpose_a, bool transpose_b) {
+  py::array a = as_array(a_obj), b = as_array(b_obj);
+  if (kind_of(a) == Kind::other) {
+    throw py::type_error("matmul: unsupported dtype " + dtype_str(a) +
+                         " for operand 'a' (expected float32 or float64)");
+  }
+  if (kind_of(b) == Kind::other) {
+    throw py::type_error("matmul: unsupported dtype " + dtype_str(b) +
+                         " for operand 'b' (expected float32 or float64)");
+  }
+  if (kind_of(a) != kind_of(b)) {
+    throw py::type_error("matmul: dtype mismatch: a is " + dtype_str(a) + " but b is " +
+                         dtype_str(b) + " (both operands must have the same dtype)");
+  }
+  if (a.ndim() != 2 && a.ndim() != 3) {
+    throw py::value_error("matmul: a must be 2-D or 3-D (batched), got shape " + shape_str(a));
+  }
+  if (b.ndim() != 2 && b.ndim() != 3) {
+    throw py::value_error("matmul: b must be 2-D or 3-D (batched), got shape " + shape_str(b));
+  }
+  a = readable(a);
+  b = readable(b);
+  if (kind_of(a) == Kind::f32) return run_gemm<float>(a, b, transpose_a, transpose_b);
+  return run_gemm<double>(a, b, transpose_a, transpose_b);
+}
+
+}  // namespace
+
+void register_gemm(py::module_& m) {
+  m.def("matmul", &matmul_py, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false,
+        py::arg("transpose_b") = false,
+        "matmul(a, b, transpose_a=False, transpose_b=False) -> numpy.ndarray\n\n"
+        "Matrix product of 2-D (M, K) x (K, N) float32/float64 arrays of the same dtype, or "
+        "batched 3-D (B, M, K) x (B, K, N) where a 2-D or batch-1 operand broadcasts over the "
+        "batch. transpose_a/transpose_b use the transpose of the last two axes without copying. "
+        "Returns a new C-contiguous array.\n\n"
+        "Raises TypeError on unsupported or mismatched dtypes and ValueError on incompatible "
+        "shapes.");
+}
+
+}  // namespace bind
+}  // namespace headwater

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace headwater {
+namespace bind {
+
+// One per kernel family, called from module.cpp.
+void register_runtime(pybind11::module_& m);
+void register_elementwise(pybind11::module_& m);
+void register_gemm(pybind11::module_& m);
+
+}  // namespace bind
+}  // namespace headwater

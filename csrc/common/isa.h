@@ -1,0 +1,32 @@
+// Which instruction-set variant of the kernels runs. Each kernel family keeps a table per ISA
+// and looks up current_isa() on every call, so switching is cheap and takes effect at once.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace headwater {
+
+enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2 };
+constexpr int kNumIsas = 3;
+
+const char* isa_name(Isa isa);
+// Returns false for an unknown name.
+bool isa_from_name(const std::string& name, Isa* out);
+
+bool isa_compiled(Isa isa);       // built into this binary
+bool isa_cpu_supported(Isa isa);  // this CPU and OS can run it
+// Compiled and supported, in increasing order of preference.
+std::vector<Isa> available_isas();
+std::vector<Isa> compiled_isas();
+Isa best_isa();
+
+Isa current_isa();
+// Throws std::invalid_argument if `isa` is not available on this machine.
+void set_isa(Isa isa);
+
+// Applies HEADWATER_ISA. Returns a warning for the caller to surface (empty if none): an
+// unknown or unavailable value falls back to the best ISA instead of failing the import.
+std::string init_isa_from_env();
+
+}  // namespace headwater

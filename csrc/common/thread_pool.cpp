@@ -1,0 +1,260 @@
+#include "common/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#elif defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#endif
+
+namespace headwater {
+namespace {
+
+thread_local bool t_in_parallel = false;
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int nthreads) {
+    workers_.reserve(static_cast<size_t>(nthreads - 1));
+    for (int i = 1; i < nthreads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  }
+
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      stop_ = true;
+    }
+    cv_work_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Serialises whole parallel regions; try_lock lets a second concurrent caller fall back to
+  // running inline rather than queueing behind the first.
+  std::mutex& submit_mutex() { return submit_; }
+
+  // Caller holds submit_mutex().
+  void run(int64_t n, int nchunks, RangeFn fn, void* ctx) {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      fn_ = fn;
+      ctx_ = ctx;
+      n_ = n;
+      nchunks_ = nchunks;
+      pending_ = nchunks - 1;
+      error_ = nullptr;
+      ++generation_;
+    }
+    cv_work_.notify_all();
+
+    run_chunk(0);
+
+    std::unique_lock<std::mutex> lk(m_);
+    cv_done_.wait(lk, [this] { return pending_ == 0; });
+    fn_ = nullptr;
+    ctx_ = nullptr;
+    if (error_) {
+      std::exception_ptr e = error_;
+      error_ = nullptr;
+      lk.unlock();
+      std::rethrow_exception(e);
+    }
+  }
+
+ private:
+  void run_chunk(int i) {
+    const int64_t begin = chunk_bound(i);
+    const int64_t end = chunk_bound(i + 1);
+    if (begin >= end) return;
+    const bool was = t_in_parallel;
+    t_in_parallel = true;
+    try {
+      fn_(ctx_, begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lk(m_);
+      if (!error_) error_ = std::current_exception();
+    }
+    t_in_parallel = was;
+  }
+
+  int64_t chunk_bound(int i) const {
+    // n * i / c without overflow for any n that fits in int64.
+    const int64_t q = n_ / nchunks_, r = n_ % nchunks_;
+    return q * i + (r * i) / nchunks_;
+  }
+
+  void worker_loop(int id) {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(m_);
+        cv_work_.wait(lk, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        if (id >= nchunks_) continue;
+      }
+      run_chunk(id);
+      bool last;
+      {
+        std::lock_guard<std::mutex> lk(m_);
+        last = --pending_ == 0;
+      }
+      if (last) cv_done_.notify_one();
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex submit_;
+  std::mutex m_;
+  std::condition_variable cv_work_;
+  std::condition_variable cv_done_;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+  RangeFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  int64_t n_ = 0;
+  int nchunks_ = 1;
+  int pending_ = 0;
+  std::exception_ptr error_;
+};
+
+// Deliberately leaked: joining workers from a static destructor during interpreter shutdown
+// can deadlock, and after fork() the child must not touch the parent's pool at all.
+std::mutex g_config_mutex;
+ThreadPool* g_pool = nullptr;
+std::atomic<int> g_requested{0};  // 0 = not yet decided
+int g_env_threads = 0;            // from HEADWATER_NUM_THREADS, 0 if unset or invalid
+
+#if defined(__unix__) || defined(__APPLE__)
+void atfork_prepare() { g_config_mutex.lock(); }
+void atfork_parent() { g_config_mutex.unlock(); }
+void atfork_child() {
+  // The workers did not survive the fork; a fresh pool is built on first use.
+  g_pool = nullptr;
+  g_config_mutex.unlock();
+}
+#endif
+
+void register_atfork_once() {
+#if defined(__unix__) || defined(__APPLE__)
+  static const bool done = [] {
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    return true;
+  }();
+  (void)done;
+#endif
+}
+
+int default_threads() { return g_env_threads > 0 ? g_env_threads : hardware_threads(); }
+
+int resolved_threads() {
+  int n = g_requested.load(std::memory_order_relaxed);
+  if (n > 0) return n;
+  n = default_threads();
+  int expected = 0;
+  g_requested.compare_exchange_strong(expected, n);
+  return g_requested.load(std::memory_order_relaxed);
+}
+
+// Returns the pool sized for `nthreads`, creating it if needed. Caller holds g_config_mutex.
+ThreadPool* pool_locked(int nthreads) {
+  register_atfork_once();
+  if (g_pool == nullptr || g_pool->size() != nthreads) {
+    if (g_pool != nullptr) {
+      std::lock_guard<std::mutex> busy(g_pool->submit_mutex());
+      delete g_pool;
+      g_pool = nullptr;
+    }
+    g_pool = new ThreadPool(nthreads);
+  }
+  return g_pool;
+}
+
+}  // namespace
+
+int hardware_threads() {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+#endif
+  const unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+int get_num_threads() { return resolved_threads(); }
+
+void set_num_threads(int n) {
+  std::lock_guard<std::mutex> lk(g_config_mutex);
+  const int target = n > 0 ? n : default_threads();
+  g_requested.store(target, std::memory_order_relaxed);
+  if (g_pool != nullptr && g_pool->size() != target) {
+    std::lock_guard<std::mutex> busy(g_pool->submit_mutex());
+    delete g_pool;
+    g_pool = nullptr;
+  }
+}
+
+std::string init_threads_from_env() {
+  const char* env = std::getenv("HEADWATER_NUM_THREADS");
+  if (env == nullptr || *env == '\0') return {};
+  char* end = nullptr;
+  const long v = std::strtol(env, &end, 10);
+  if (end == env || *end != '\0' || v < 1 || v > 4096) {
+    return std::string("HEADWATER_NUM_THREADS='") + env +
+           "' is not a positive integer; using the default thread count";
+  }
+  std::lock_guard<std::mutex> lk(g_config_mutex);
+  g_env_threads = static_cast<int>(v);
+  g_requested.store(g_env_threads, std::memory_order_relaxed);
+  return {};
+}
+
+void parallel_for_impl(int64_t n, int64_t grain, RangeFn fn, void* ctx) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  const int nthreads = resolved_threads();
+  if (nthreads <= 1 || n <= grain || t_in_parallel) {
+    fn(ctx, 0, n);
+    return;
+  }
+  const int nchunks = static_cast<int>(std::min<int64_t>(nthreads, n / grain));
+  if (nchunks <= 1) {
+    fn(ctx, 0, n);
+    return;
+  }
+
+  ThreadPool* pool;
+  {
+    std::lock_guard<std::mutex> lk(g_config_mutex);
+    pool = pool_locked(nthreads);
+    // Taking the submit lock while still holding the config lock keeps set_num_threads from
+    // deleting this pool between the lookup and the run.
+    if (!pool->submit_mutex().try_lock()) pool = nullptr;
+  }
+  if (pool == nullptr) {
+    fn(ctx, 0, n);
+    return;
+  }
+  std::lock_guard<std::mutex> submit(pool->submit_mutex(), std::adopt_lock);
+  pool->run(n, nchunks, fn, ctx);
+}
+
+}  // namespace headwater

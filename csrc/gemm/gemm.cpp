@@ -1,0 +1,39 @@
+#include "gemm/gemm.h"
+
+#include "common/isa.h"
+
+namespace headwater {
+namespace {
+
+const GemmTable* table_for(Isa isa) {
+  switch (isa) {
+    case Isa::scalar:
+      return &scalar::kGemmTable;
+    case Isa::avx2:
+#if defined(HEADWATER_HAVE_AVX2)
+      return &avx2::kGemmTable;
+#else
+      break;
+#endif
+    case Isa::avx512:
+#if defined(HEADWATER_HAVE_AVX512)
+      return &avx512::kGemmTable;
+#else
+      break;
+#endif
+  }
+  return &scalar::kGemmTable;
+}
+
+}  // namespace
+
+template <>
+void gemm<float>(const GemmArgs<float>& args) {
+  table_for(current_isa())->f32(args);
+}
+template <>
+void gemm<double>(const GemmArgs<double>& args) {
+  table_for(current_isa())->f64(args);
+}
+
+}  // namespace headwater
