@@ -5,8 +5,11 @@
 
 from headwater.framework import dtypes as _dtypes_mod
 from headwater.framework import errors
-from headwater.framework.dtypes import *  # noqa: F401,F403 - tf.float32 etc.
-from headwater.framework.dtypes import DType, as_dtype
+from headwater.framework.dtypes import (DType, as_dtype, bfloat16, bool, complex64,  # noqa: A004
+                                        complex128, double, float16, float32, float64, half,
+                                        int8, int16, int32, int64, string, uint8, uint16,
+                                        uint32, uint64)
+from headwater.framework.dtypes import float as float  # noqa: A004,F401 - tf.float alias
 from headwater.framework.ops import (Graph, GraphKeys, Operation, Tensor, add_to_collection,
                                      add_to_collections, colocate_with, control_dependencies,
                                      convert_to_tensor, device, get_collection,
@@ -27,7 +30,39 @@ from headwater.ops.control_flow_ops import *  # noqa: F401,F403
 from headwater.ops.logging_ops import *  # noqa: F401,F403
 from headwater.ops.check_ops import *  # noqa: F401,F403
 
+from headwater.framework.ops import (get_name_scope, register_tensor_conversion_function,
+                                     convert_to_tensor_or_indexed_slices)
+from headwater.framework import dtypes, errors as errors  # noqa: F401
+from headwater.framework import tensor_shape as _tensor_shape_mod
+from headwater.protos import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
+                              RunMetadata, RunOptions)
+from headwater import compat  # noqa: E402
+
 __version__ = "0.1.0"
+
+Dimension = _tensor_shape_mod.Dimension
+dimension_value = _tensor_shape_mod.dimension_value
+newaxis = None
+
+
+def disable_v2_behavior():
+    """No-op: headwater always behaves like TensorFlow 1.x graph mode."""
+
+
+def disable_eager_execution():
+    """No-op: headwater has no eager mode."""
+
+
+def enable_v2_behavior():
+    raise NotImplementedError("headwater implements TensorFlow 1.x graph mode only.")
+
+
+def executing_eagerly():
+    return False
+
+
+def disable_resource_variables():
+    """No-op: headwater variables are TF1 ref variables."""
 
 
 def show_config():

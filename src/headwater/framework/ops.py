@@ -31,12 +31,19 @@ def _user_location():
     `traceback.extract_stack`, which matters because graphs of 10k ops must build quickly.
     """
     f = sys._getframe(2)
+    inside = _inside_pkg
     while f is not None:
-        fn = f.f_code.co_filename
-        if not fn.startswith(_PKG_DIR):
-            return (fn, f.f_lineno)
+        code = f.f_code
+        r = inside.get(code)
+        if r is None:
+            r = inside[code] = code.co_filename.startswith(_PKG_DIR)
+        if not r:
+            return (code.co_filename, f.f_lineno)
         f = f.f_back
     return None
+
+
+_inside_pkg = {}
 
 
 class GraphKeys:
@@ -295,6 +302,36 @@ class Operation:
         return "\n".join(lines)
 
 
+class _GraphNameScope:
+    # A plain class rather than @contextmanager: every `a + b` enters one, and generator-based
+    # context managers cost several times more.
+    __slots__ = ("_graph", "_name", "_old")
+
+    def __init__(self, graph, name):
+        self._graph = graph
+        self._name = name
+
+    def __enter__(self):
+        g = self._graph
+        name = self._name
+        self._old = g._name_stack
+        if name:
+            if name[-1] == "/":
+                new_stack = name[:-1]
+            else:
+                if not _VALID_SCOPE_NAME.match(name):
+                    raise ValueError("'%s' is not a valid scope name" % name)
+                new_stack = g.unique_name(name)
+        else:
+            new_stack = ""
+        g._name_stack = new_stack
+        return new_stack + "/" if new_stack else ""
+
+    def __exit__(self, *exc):
+        self._graph._name_stack = self._old
+        return False
+
+
 class _ControlDependenciesController:
     __slots__ = ("_graph", "control_inputs", "_new_stack", "_old_stack", "ops_created")
 
@@ -400,24 +437,9 @@ class Graph:
             name = "%s_%d" % (name, i - 1)
         return name
 
-    @contextlib.contextmanager
     def name_scope(self, name):
         """Push a name scope; `None`/`""` resets to the top level, a trailing '/' re-enters."""
-        old_stack = self._name_stack
-        if name:
-            if isinstance(name, str) and name.endswith("/"):
-                new_stack = name[:-1]
-            else:
-                if not _VALID_SCOPE_NAME.match(name):
-                    raise ValueError("'%s' is not a valid scope name" % name)
-                new_stack = self.unique_name(name)
-        else:
-            new_stack = ""
-        self._name_stack = new_stack
-        try:
-            yield "" if new_stack == "" else new_stack + "/"
-        finally:
-            self._name_stack = old_stack
+        return _GraphNameScope(self, name)
 
     # ---- op creation ----------------------------------------------------------------------
     def _check_not_finalized(self):

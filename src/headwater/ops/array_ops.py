@@ -42,6 +42,17 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
     """A constant tensor from a Python value or numpy array (TF1's `tf.constant`)."""
     if dtype is not None:
         dtype = _dtypes.as_dtype(dtype)
+    tv = type(value)
+    if shape is None and (tv is float or tv is int) and (dtype is None or dtype.is_floating):
+        # Python scalars in expressions (`x * 2.0`) are the commonest constants: skip the
+        # general conversion.
+        if dtype is None:
+            dtype = _dtypes.float32 if tv is float else None
+        if dtype is not None:
+            arr = np.array(value, dtype=dtype.as_numpy_dtype)
+            arr.flags.writeable = False
+            return _ops.apply_op("Const", [], {"value": arr, "dtype": dtype}, name=name,
+                                 graph=_ops.get_default_graph())
     if isinstance(value, _ops.Tensor):
         raise TypeError("Expected a Python or numpy value for tf.constant, got a Tensor %s; "
                         "use tf.identity to copy a tensor." % value.name)
