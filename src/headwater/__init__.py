@@ -40,6 +40,21 @@ from headwater import compat  # noqa: E402
 
 __version__ = "0.1.0"
 
+
+def _tf1_print_compat():
+    # TF1 programs print fetched scalars (`print(sess.run([a, b]))` -> `[3.0, 4.0]`); numpy 2
+    # would print `[np.float32(3.0), ...]`. Keep the TF1-era scalar repr unless opted out.
+    import os
+
+    import numpy as np
+
+    if os.environ.get("HEADWATER_NUMPY_LEGACY_PRINT", "1") != "0" and \
+            int(np.__version__.split(".")[0]) >= 2:
+        np.set_printoptions(legacy="1.25")
+
+
+_tf1_print_compat()
+
 Dimension = _tensor_shape_mod.Dimension
 dimension_value = _tensor_shape_mod.dimension_value
 newaxis = None

@@ -91,7 +91,7 @@ class Tensor:
     elementwise comparison.
     """
 
-    __slots__ = ("_op", "_value_index", "_dtype", "_shape", "_consumers", "__weakref__")
+    __slots__ = ("_op", "_value_index", "_dtype", "_shape", "__weakref__")
 
     # numpy must defer to our reflected operators (np_array + tensor -> Tensor).
     __array_priority__ = 100
@@ -101,7 +101,6 @@ class Tensor:
         self._value_index = value_index
         self._dtype = dtype
         self._shape = shape
-        self._consumers = []
 
     @property
     def op(self):
@@ -139,7 +138,8 @@ class Tensor:
         self._shape = self._shape.merge_with(_tensor_shape.as_shape(shape))
 
     def consumers(self):
-        return list(self._consumers)
+        """Operations that take this tensor as an input (in creation order)."""
+        return list(self._op._graph._consumer_map().get(self, ()))
 
     def eval(self, feed_dict=None, session=None):
         """Evaluate this tensor in `session` (default: the default session)."""
@@ -192,7 +192,7 @@ class Operation:
     """A node of the graph: an op type, inputs, attributes and output tensors."""
 
     __slots__ = ("_graph", "_name", "_type", "_inputs", "_outputs", "_attrs",
-                 "_control_inputs", "_control_outputs", "_device", "_location", "_id",
+                 "_control_inputs", "_device", "_location", "_id",
                  "_op_def", "_cond_context", "__weakref__")
 
     def __init__(self, graph, name, op_type, inputs, attrs, output_specs, op_def):
@@ -203,7 +203,6 @@ class Operation:
         self._attrs = attrs
         self._op_def = op_def
         self._control_inputs = []
-        self._control_outputs = []
         self._device = graph._device_stack[-1] if graph._device_stack else ""
         self._location = None
         self._cond_context = graph._cond_context
@@ -269,7 +268,6 @@ class Operation:
     def _add_control_input(self, op):
         if op not in self._control_inputs:
             self._control_inputs.append(op)
-            op._control_outputs.append(self)
             self._graph._version += 1
             self._graph._version_ctrl += 1
 
@@ -449,6 +447,22 @@ class Graph:
     def create_op(self, op_type, inputs, attrs=None, name=None, output_specs=None):
         """Create an operation. Most code uses `headwater.framework.ops.create_op` instead."""
         return _create_op(self, op_type, list(inputs), attrs or {}, name, output_specs)
+
+    def _consumer_map(self):
+        """Tensor -> [consuming ops], rebuilt only when the graph changed. Computed on demand
+        because keeping per-tensor lists costs every op creation for a rarely used query."""
+        cache = self._aux.get("_consumers")
+        if cache is None or cache[0] != self._version:
+            m = {}
+            for op in self._nodes_in_order:
+                for t in op._inputs:
+                    lst = m.get(t)
+                    if lst is None:
+                        m[t] = [op]
+                    elif lst[-1] is not op:
+                        lst.append(op)
+            cache = self._aux["_consumers"] = (self._version, m)
+        return cache[1]
 
     def _add_op(self, op):
         self._nodes_by_name[op._name] = op
@@ -653,8 +667,6 @@ def _create_op(graph, op_type, inputs, attrs, name, output_specs):
         name = graph.unique_name(name)
     op = Operation(graph, name, op_type, inputs, attrs, output_specs, op_def)
     op._location = _user_location()
-    for t in inputs:
-        t._consumers.append(op)
     stack = graph._control_dependencies_stack
     if stack:
         input_ops = {t._op for t in inputs}
@@ -663,7 +675,6 @@ def _create_op(graph, op_type, inputs, attrs, name, output_specs):
             for c in controller.control_inputs:
                 if c not in input_ops and c not in op._control_inputs:
                     op._control_inputs.append(c)
-                    c._control_outputs.append(op)
     graph._add_op(op)
     return op
 

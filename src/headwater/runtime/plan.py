@@ -174,43 +174,46 @@ def _compile_plan(fetch_tensors, target_ops, feed_tensors, ctx, graph):
     needed = prune(fetch_tensors, target_ops, feed_set)
     order = toposort(needed, feed_set, graph)
 
-    # Slot per live value; feeds first. Liveness: last step reading each value.
-    slot = {}
-    for t in feed_tensors:
-        slot[t] = len(slot)
+    # Liveness: the last step reading each value.
     last_use = {}
     step_inputs = []
+    push_ins = step_inputs.append
     for step, op in enumerate(order):
         ref = op._op_def.ref_inputs
         ins = op._inputs if not ref else [t for i, t in enumerate(op._inputs) if i not in ref]
-        step_inputs.append(ins)
+        push_ins(ins)
         for t in ins:
             last_use[t] = step
     fetch_set = set(fetch_tensors)
+    keep = fetch_set | feed_set  # never freed inside the plan
+    # One slot per live value, feeds first. A step is (op, in slots, out slots, slots to free);
+    # an output nobody reads gets no slot (None).
+    slot = {t: i for i, t in enumerate(feed_tensors)}
+    nslot = len(slot)
     steps = []
+    push = steps.append
     for step, op in enumerate(order):
         outs = []
         for t in op._outputs:
-            if (t in last_use or t in fetch_set) and t not in slot:
-                slot[t] = len(slot)
-                outs.append(slot[t])
-            else:
+            if t in slot or (t not in last_use and t not in fetch_set):
                 outs.append(None)
+            else:
+                slot[t] = nslot
+                outs.append(nslot)
+                nslot += 1
         ins = step_inputs[step]
-        dead = []
-        for t in ins:
-            if last_use[t] == step and t not in fetch_set and t not in feed_set:
-                s_ = slot[t]
-                if s_ not in dead:
-                    dead.append(s_)
-        steps.append((op, [slot[t] for t in ins], outs, dead))
+        in_slots = [slot[t] for t in ins]
+        dead = [slot[t] for t in ins if last_use[t] == step and t not in keep]
+        if len(dead) > 1:
+            dead = list(dict.fromkeys(dead))
+        push((op, in_slots, outs, dead))
     ret_slots = [slot[t] for t in fetch_tensors]
     ret_copy = [bool(t._op._op_def.aliases or t in feed_set) for t in fetch_tensors]
     kernels = [_bind(op, ctx) for op in order]
     if len(order) <= CODEGEN_MAX_OPS:
         fn, line_to_op, src = _codegen(steps, kernels, len(feed_tensors), ret_slots, ret_copy)
     else:
-        fn, line_to_op, src = _interpreter(steps, kernels, len(feed_tensors), len(slot),
+        fn, line_to_op, src = _interpreter(steps, kernels, len(feed_tensors), nslot,
                                            ret_slots, ret_copy), {}, None
     return Plan(fn, order, line_to_op, src, list(feed_tensors), list(fetch_tensors))
 
@@ -243,40 +246,41 @@ def _codegen(steps, kernels, nfeeds, ret_slots, ret_copy):
 
 
 def _interpreter(steps, kernels, nfeeds, nslots, ret_slots, ret_copy):
-    # Each step: (kernel, input slots, output slot | tuple of slots | None, slots to free, op).
+    # Each step: (kernel, input slots, output slot (-1: none) | tuple of slots, slots to free,
+    # op). Steps are plain tuples unpacked by the for statement: the cheapest dispatch CPython
+    # offers without generating code.
     prog = []
     for (op, ins, outs, dead), k in zip(steps, kernels):
         if not outs or all(o is None for o in outs):
-            out = None
+            out = -1
         elif len(outs) == 1:
             out = outs[0]
         else:
             out = tuple(outs)
         prog.append((k, tuple(ins), out, tuple(dead), op))
     rets = list(zip(ret_slots, [_fetch_copy if c else _fetch_plain for c in ret_copy]))
-    feed_range = range(nfeeds)
+    _int = int
 
     def _plan(feeds):
         v = [None] * nslots
-        for i in feed_range:
-            v[i] = feeds[i]
-        st = None
+        v[:nfeeds] = feeds
+        get = v.__getitem__
+        op = None
         try:
-            for st in prog:
-                k, ins, out, dead = st[0], st[1], st[2], st[3]
-                r = k(*[v[i] for i in ins])
-                if out is not None:
-                    if type(out) is int:
+            for k, ins, out, dead, op in prog:
+                r = k(*map(get, ins))
+                if type(out) is _int:
+                    if out >= 0:
                         v[out] = r
-                    else:
-                        for o, x in zip(out, r):
-                            if o is not None:
-                                v[o] = x
+                else:
+                    for o, x in zip(out, r):
+                        if o is not None:
+                            v[o] = x
                 for d in dead:
                     v[d] = None
         except Exception as e:
-            if st is not None:
-                e._hw_failed_op = st[4]
+            if op is not None:
+                e._hw_failed_op = op
             raise
         return [f(v[s]) for s, f in rets]
     return _plan
