@@ -1,51 +1,1937 @@
-"""Math ops with numpy broadcasting and TF1 dtype rules (no silent promotion)."""
+"""Math ops with numpy broadcasting and TF1 dtype rules (no silent promotion).
+
+Every op type is registered once (static inference + kernel factory). Python wrappers follow
+TF1's names, argument order and default op names; the operator overloads on `Tensor` (``a + b``
+is named "add", ``tf.add`` is named "Add") live at the bottom.
+
+Kernels are numpy ufuncs where possible so tiny tensors pay ~0.3 us per op; float32/float64
+hot paths switch to `headwater._C` (when built) above a size threshold decided at bind time.
+"""
 
 from __future__ import annotations
 
+import math as _math
+
 import numpy as np
 
+from headwater._native import _C
+from headwater.framework import dtypes as _dt
+from headwater.framework import errors
 from headwater.framework import ops as _ops
-from headwater.framework.op_registry import register_op
-from headwater.ops.common import binary_operands, broadcast_shapes, check_same_dtype
+from headwater.framework.op_registry import get_op_def, register_op
+from headwater.ops.common import binary_operands, check_same_dtype, proto_shape_str
+from headwater.ops.common import shape_from_tuple as _shape
+from headwater.ops.common import to_tensor
 
 __all__ = [
-    "add",
+    # binary arithmetic
+    "add", "subtract", "multiply", "divide", "truediv", "realdiv", "div", "div_no_nan",
+    "floordiv", "floor_div", "floormod", "mod", "truncatediv", "truncatemod", "pow",
+    "maximum", "minimum", "squared_difference", "scalar_mul",
+    # unary
+    "negative", "abs", "sign", "square", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p",
+    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid",
+    "reciprocal", "floor", "ceil", "round", "rint", "logical_not", "is_nan", "is_inf",
+    "is_finite", "erf",
+    # n-ary
+    "add_n", "accumulate_n",
+    # comparison / logical
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_xor",
+    # selection
+    "where", "where_v2",
+    # casts and clipping
+    "cast", "to_float", "to_double", "to_int32", "to_int64", "to_bfloat16", "saturate_cast",
+    "clip_by_value", "clip_by_norm",
+    # reductions
+    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any",
+    "reduce_all", "reduce_logsumexp", "argmax", "argmin", "cumsum", "cumprod",
+    # linear algebra
+    "matmul", "tensordot", "einsum",
 ]
 
+_ndarray = np.ndarray
 
-def _binary_infer_for(op_type):
+# Elements above which float32/float64 elementwise ops call the C++ kernels; below it numpy's
+# ufunc dispatch is cheaper than crossing into pybind11.
+_C_MIN_ELEMENTS = 4096
+# Multiply-adds above which MatMul calls the C++ GEMM.
+_C_MIN_MATMUL_FLOPS = 4096
+
+# ---- dtype sets ------------------------------------------------------------------------------
+
+_FLOAT = (_dt.float16, _dt.bfloat16, _dt.float32, _dt.float64)
+_COMPLEX = (_dt.complex64, _dt.complex128)
+_SIGNED_INT = (_dt.int8, _dt.int16, _dt.int32, _dt.int64)
+_UNSIGNED_INT = (_dt.uint8, _dt.uint16, _dt.uint32, _dt.uint64)
+_INT = _SIGNED_INT + _UNSIGNED_INT
+_REAL = _FLOAT + _INT
+_NUMERIC = _REAL + _COMPLEX
+_FLOAT_COMPLEX = _FLOAT + _COMPLEX
+_BOOL = (_dt.bool,)
+_ALL_COMPARABLE = _NUMERIC + _BOOL + (_dt.string,)
+_INDEX = (_dt.int32, _dt.int64)
+_C_DTYPES = (_dt.float32, _dt.float64)
+
+
+def _np_dtype(dtype):
+    return np.dtype(dtype.as_numpy_dtype)
+
+
+# ---- naming and error-message helpers ---------------------------------------------------------
+
+_VALID_OP_NAME = _ops._VALID_OP_NAME
+
+
+def _apply(op_type, inputs, attrs, name=None):
+    """Create `op_type`, resolving its final name first so build-time errors can name it.
+
+    TF1 also reserves the op's name before running shape inference, so a failed build consumes
+    the name exactly as it does there.
+    """
+    g = inputs[0]._op._graph if inputs else _ops.get_default_graph()
+    if name is None:
+        name = g.unique_name(get_op_def(op_type).default_name)
+    elif name[-1:] == "/":
+        name = name[:-1]
+    else:
+        if not _VALID_OP_NAME.match(name):
+            raise ValueError("'%s' is not a valid node name" % name)
+        name = g.unique_name(name)
+    attrs["_name"] = name
+    return _ops.apply_op(op_type, inputs, attrs, name + "/", graph=g)
+
+
+def _label(op_type, attrs):
+    return "'%s' (op: '%s')" % (attrs.get("_name", op_type), op_type)
+
+
+def _shapes_str(*tensors):
+    return ", ".join(proto_shape_str(t._shape) for t in tensors)
+
+
+def _check_dtype(op_type, param, t, allowed):
+    dt = t._dtype.base_dtype
+    if dt not in allowed:
+        if len(allowed) == 1:
+            raise TypeError("Input '%s' of '%s' Op has type %s that does not match expected "
+                            "type of %s." % (param, op_type, dt.name, allowed[0].name))
+        raise TypeError("Value passed to parameter '%s' has DataType %s not in list of allowed "
+                        "values: %s" % (param, dt.name, ", ".join(a.name for a in allowed)))
+    return dt
+
+
+def _const_value(t):
+    """The numpy value of `t` if it is produced by a Const op (static), else None."""
+    op = t._op
+    if op._type == "Const":
+        return op._attrs["value"]
+    return None
+
+
+def _broadcast_dims(a, b, label, x, y):
+    """Static numpy broadcast of dim tuples `a` and `b` (None = unknown dimension)."""
+    if a == b:
+        return a
+    la, lb = len(a), len(b)
+    n = max(la, lb)
+    a = (1,) * (n - la) + a
+    b = (1,) * (n - lb) + b
+    out = []
+    for da, db in zip(a, b):
+        if da == db:
+            out.append(da)
+        elif da == 1:
+            out.append(db)
+        elif db == 1:
+            out.append(da)
+        elif da is None:
+            out.append(db)
+        elif db is None:
+            out.append(da)
+        else:
+            raise ValueError("Dimensions must be equal, but are %d and %d for %s with input "
+                             "shapes: %s." % (da, db, label, _shapes_str(x, y)))
+    return tuple(out)
+
+
+def _broadcast_shape(label, x, y):
+    a, b = x._shape._dims, y._shape._dims
+    if a is None or b is None:
+        return _shape(None)
+    if a is b:
+        return x._shape
+    return _shape(_broadcast_dims(a, b, label, x, y))
+
+
+# ---- binary elementwise ops -----------------------------------------------------------------
+
+
+def _binary_infer_for(op_type, allowed, out_dtype=None):
     def infer(inputs, attrs):
         x, y = inputs
         check_same_dtype(op_type, x, y)
-        return [(x._dtype, broadcast_shapes(op_type, x, y))]
+        dt = _check_dtype(op_type, "x", x, allowed)
+        return [(out_dtype or dt, _broadcast_shape(_label(op_type, attrs), x, y))]
     return infer
 
 
-def _ufunc_kernel(ufunc):
+def _int_div_guard(fn):
+    def guarded(x, y):
+        if not np.all(y):
+            raise errors.InvalidArgumentError(None, None, "Integer division by zero")
+        return fn(x, y)
+    return guarded
+
+
+def _trunc_div(x, y):
+    # C-style integer division (toward zero), which numpy lacks for integers.
+    q = np.floor_divide(x, y)
+    fix = (np.remainder(x, y) != 0) & ((x < 0) != (y < 0))
+    if np.any(fix):
+        q = q + fix.astype(q.dtype)
+    return q
+
+
+def _trunc_mod(x, y):
+    return np.fmod(x, y)
+
+
+def _binary_kernel(float_fn, int_fn=None, c_name=None, guard_int=False):
+    """Kernel factory: the bare ufunc on the small-tensor path, `_C.<c_name>` for big floats."""
     def kernel(op, ctx):
-        return ufunc
+        dt = op._inputs[0]._dtype.base_dtype
+        fn = float_fn
+        if int_fn is not None and (dt.is_integer or dt.is_bool):
+            fn = int_fn
+        if guard_int and dt.is_integer:
+            return _int_div_guard(fn)
+        cfn = getattr(_C, c_name, None) if (_C is not None and c_name) else None
+        if cfn is None or dt not in _C_DTYPES:
+            return fn
+        n = op._outputs[0]._shape.num_elements()
+        if n is not None and n < _C_MIN_ELEMENTS:
+            return fn
+        big = _C_MIN_ELEMENTS
+
+        def k(x, y):
+            if type(x) is _ndarray and type(y) is _ndarray and (x.size >= big or y.size >= big):
+                return cfn(x, y)
+            return fn(x, y)
+        return k
     return kernel
 
 
-register_op("AddV2", _binary_infer_for("AddV2"), _ufunc_kernel(np.add), default_name="Add")
+def _squared_difference(x, y):
+    d = np.subtract(x, y)
+    if type(d) is _ndarray:
+        return np.multiply(d, d, out=d)
+    return d * d
+
+
+def _real_div_int(x, y):
+    return _trunc_div(x, y)
+
+
+def _div_no_nan(x, y):
+    zero = y == 0
+    safe = np.where(zero, np.ones((), dtype=y.dtype), y)
+    return np.where(zero, np.zeros((), dtype=x.dtype), np.true_divide(x, safe))
+
+
+_BINARY_OPS = [
+    # op type, default name, allowed dtypes, kernel factory
+    ("AddV2", "Add", _NUMERIC, _binary_kernel(np.add, c_name="add")),
+    ("Sub", "Sub", _NUMERIC, _binary_kernel(np.subtract, c_name="sub")),
+    ("Mul", "Mul", _NUMERIC, _binary_kernel(np.multiply, c_name="mul")),
+    ("RealDiv", "RealDiv", _NUMERIC,
+     _binary_kernel(np.true_divide, _real_div_int, c_name="div", guard_int=True)),
+    ("DivNoNan", "DivNoNan", _FLOAT_COMPLEX, _binary_kernel(_div_no_nan)),
+    ("FloorDiv", "FloorDiv", _REAL, _binary_kernel(np.floor_divide, guard_int=True)),
+    ("FloorMod", "FloorMod", _REAL, _binary_kernel(np.remainder, guard_int=True)),
+    ("TruncateDiv", "TruncateDiv", _INT, _binary_kernel(_trunc_div, guard_int=True)),
+    ("TruncateMod", "TruncateMod", _REAL, _binary_kernel(_trunc_mod, guard_int=True)),
+    ("Pow", "Pow", _NUMERIC, _binary_kernel(np.power)),
+    ("Maximum", "Maximum", _REAL, _binary_kernel(np.maximum)),
+    ("Minimum", "Minimum", _REAL, _binary_kernel(np.minimum)),
+    ("SquaredDifference", "SquaredDifference", _NUMERIC, _binary_kernel(_squared_difference)),
+]
+
+for _t, _n, _allowed, _k in _BINARY_OPS:
+    register_op(_t, _binary_infer_for(_t, _allowed), _k, default_name=_n)
+
+_COMPARISONS = [
+    ("Equal", _ALL_COMPARABLE, np.equal),
+    ("NotEqual", _ALL_COMPARABLE, np.not_equal),
+    ("Less", _REAL, np.less),
+    ("LessEqual", _REAL, np.less_equal),
+    ("Greater", _REAL, np.greater),
+    ("GreaterEqual", _REAL, np.greater_equal),
+    ("LogicalAnd", _BOOL, np.logical_and),
+    ("LogicalOr", _BOOL, np.logical_or),
+]
+
+for _t, _allowed, _f in _COMPARISONS:
+    register_op(_t, _binary_infer_for(_t, _allowed, _dt.bool), _binary_kernel(_f))
+
+
+def _binary(op_type, x, y, name):
+    x, y = binary_operands(x, y)
+    return _apply(op_type, [x, y], {"T": x._dtype.base_dtype}, name)
 
 
 def add(x, y, name=None):
-    """x + y elementwise with broadcasting."""
+    """x + y elementwise with broadcasting (op type AddV2, default name "Add").
+
+    Args:
+      x: a Tensor (or value convertible to one).
+      y: a Tensor of the same dtype as `x` (Python values adopt `x`'s dtype).
+      name: optional op name.
+
+    Returns:
+      A Tensor of `x`'s dtype and the broadcast shape.
+    """
+    return _binary("AddV2", x, y, name)
+
+
+def subtract(x, y, name=None):
+    """x - y elementwise with broadcasting (op type Sub)."""
+    return _binary("Sub", x, y, name)
+
+
+def multiply(x, y, name=None):
+    """x * y elementwise with broadcasting (op type Mul)."""
+    return _binary("Mul", x, y, name)
+
+
+def realdiv(x, y, name=None):
+    """x / y elementwise for real numbers (op type RealDiv; integers divide toward zero)."""
+    return _binary("RealDiv", x, y, name)
+
+
+def div_no_nan(x, y, name=None):
+    """x / y, but 0 wherever y is 0 (op type DivNoNan)."""
+    with _ops.name_scope(name, "div_no_nan", [x, y]) as name:
+        return _binary("DivNoNan", x, y, name)
+
+
+def floor_div(x, y, name=None):
+    """Floor division, the raw FloorDiv op (default name "FloorDiv")."""
+    return _binary("FloorDiv", x, y, name)
+
+
+def floormod(x, y, name=None):
+    """Remainder of floor division, sign of `y` like Python's % (op type FloorMod)."""
+    return _binary("FloorMod", x, y, name)
+
+
+mod = floormod
+
+
+def truncatediv(x, y, name=None):
+    """Integer division rounding toward zero, as C does (op type TruncateDiv)."""
+    return _binary("TruncateDiv", x, y, name)
+
+
+def truncatemod(x, y, name=None):
+    """Remainder of truncated division, sign of `x` like C's fmod (op type TruncateMod)."""
+    return _binary("TruncateMod", x, y, name)
+
+
+def maximum(x, y, name=None):
+    """Elementwise max(x, y) with broadcasting (op type Maximum)."""
+    return _binary("Maximum", x, y, name)
+
+
+def minimum(x, y, name=None):
+    """Elementwise min(x, y) with broadcasting (op type Minimum)."""
+    return _binary("Minimum", x, y, name)
+
+
+def squared_difference(x, y, name=None):
+    """(x - y)^2 elementwise with broadcasting (op type SquaredDifference)."""
+    return _binary("SquaredDifference", x, y, name)
+
+
+def pow(x, y, name=None):  # noqa: A001 - TF1 name
+    """x ** y elementwise (op type Pow, default name "Pow").
+
+    Integer tensors raised to negative integer powers fail at run time, as in TF.
+    """
+    with _ops.name_scope(name, "Pow", [x]) as name:
+        return _binary("Pow", x, y, name)
+
+
+def floordiv(x, y, name=None):
+    """Floor division x // y (op type FloorDiv, default name "floordiv").
+
+    Integer division by zero raises InvalidArgumentError at run time.
+    """
+    with _ops.name_scope(name, "floordiv", [x, y]) as name:
+        return _binary("FloorDiv", x, y, name)
+
+
+# TF1's _TRUEDIV_TABLE: integers are cast to a float wide enough to hold them exactly.
+_TRUEDIV_CAST = {
+    _dt.uint8: _dt.float32, _dt.int8: _dt.float32, _dt.uint16: _dt.float32,
+    _dt.int16: _dt.float32, _dt.int32: _dt.float64, _dt.int64: _dt.float64,
+    _dt.uint32: _dt.float64, _dt.uint64: _dt.float64,
+}
+
+
+def _same_dtype_or_raise(x, y):
+    xd, yd = x._dtype.base_dtype, y._dtype.base_dtype
+    if xd != yd:
+        raise TypeError("x and y must have the same dtype, got %r != %r" % (xd, yd))
+    return xd
+
+
+def truediv(x, y, name=None):
+    """Python 3 division x / y (op type RealDiv, default name "truediv").
+
+    Integer inputs are first cast to float: (u)int8/(u)int16 to float32, (u)int32/(u)int64 to
+    float64, as TF1 does.
+
+    Returns:
+      A float Tensor with the broadcast shape.
+    """
+    with _ops.name_scope(name, "truediv", [x, y]) as name:
+        x, y = binary_operands(x, y)
+        dt = _same_dtype_or_raise(x, y)
+        if dt == _dt.bool:
+            raise TypeError("Invalid dtype %r in __truediv__" % dt)
+        target = _TRUEDIV_CAST.get(dt)
+        if target is not None:
+            x = cast(x, target)
+            y = cast(y, target)
+        return _apply("RealDiv", [x, y], {"T": x._dtype}, name)
+
+
+def divide(x, y, name=None):
+    """x / y with Python 3 semantics (TF1: `tf.divide(x, y)` is `x / y`, named "truediv")."""
+    if name is not None:
+        return truediv(x, y, name=name)
+    return truediv(x, y)
+
+
+def div(x, y, name=None):
+    """Python 2 style division (default name "div"): floor division for integers, real
+    division for floats."""
+    with _ops.name_scope(name, "div", [x, y]) as name:
+        x, y = binary_operands(x, y)
+        dt = _same_dtype_or_raise(x, y)
+        if dt.is_floating or dt.is_complex:
+            return _apply("RealDiv", [x, y], {"T": dt}, name)
+        return _apply("FloorDiv", [x, y], {"T": dt}, name)
+
+
+def scalar_mul(scalar, x, name=None):
+    """Multiply tensor `x` by a scalar (a Python number or a 0-d tensor)."""
+    with _ops.name_scope(name, "scalar_mul", [x]) as name:
+        x = to_tensor(x)
+        s = to_tensor(scalar, dtype=x._dtype.base_dtype, name="scalar")
+        if s._shape._dims is not None and len(s._shape._dims) != 0:
+            raise ValueError("Only scalar multiply works, got shape %s" % s._shape)
+        return _apply("Mul", [s, x], {"T": x._dtype.base_dtype}, name)
+
+
+def equal(x, y, name=None):
+    """x == y elementwise (bool result, op type Equal)."""
+    return _binary("Equal", x, y, name)
+
+
+def not_equal(x, y, name=None):
+    """x != y elementwise (bool result, op type NotEqual)."""
+    return _binary("NotEqual", x, y, name)
+
+
+def less(x, y, name=None):
+    """x < y elementwise (bool result, op type Less)."""
+    return _binary("Less", x, y, name)
+
+
+def less_equal(x, y, name=None):
+    """x <= y elementwise (bool result, op type LessEqual)."""
+    return _binary("LessEqual", x, y, name)
+
+
+def greater(x, y, name=None):
+    """x > y elementwise (bool result, op type Greater)."""
+    return _binary("Greater", x, y, name)
+
+
+def greater_equal(x, y, name=None):
+    """x >= y elementwise (bool result, op type GreaterEqual)."""
+    return _binary("GreaterEqual", x, y, name)
+
+
+def _bool_operands(x, y):
+    x = to_tensor(x, dtype=_dt.bool) if not isinstance(x, _ops.Tensor) else x
+    y = to_tensor(y, dtype=_dt.bool) if not isinstance(y, _ops.Tensor) else y
+    return x, y
+
+
+def logical_and(x, y, name=None):
+    """Elementwise x AND y of bool tensors (op type LogicalAnd)."""
+    x, y = _bool_operands(x, y)
+    return _apply("LogicalAnd", [x, y], {}, name)
+
+
+def logical_or(x, y, name=None):
+    """Elementwise x OR y of bool tensors (op type LogicalOr)."""
+    x, y = _bool_operands(x, y)
+    return _apply("LogicalOr", [x, y], {}, name)
+
+
+def logical_xor(x, y, name="LogicalXor"):
+    """Elementwise x XOR y of bool tensors, built as (x | y) & ~(x & y) like TF1."""
+    x, y = _bool_operands(x, y)
+    with _ops.name_scope(name, "LogicalXor", [x, y]) as name:
+        return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=name)
+
+
+# ---- unary elementwise ops ------------------------------------------------------------------
+
+
+def _unary_infer_for(op_type, allowed, out_dtype=None):
+    def infer(inputs, attrs):
+        x = inputs[0]
+        dt = _check_dtype(op_type, "x", x, allowed)
+        return [(out_dtype or dt, x._shape)]
+    return infer
+
+
+def _fixed_kernel(fn):
+    def kernel(op, ctx):
+        return fn
+    return kernel
+
+
+def _rsqrt(x):
+    r = np.sqrt(x)
+    if type(r) is _ndarray:
+        return np.reciprocal(r, out=r)
+    return np.reciprocal(r)
+
+
+def _sigmoid_numpy(x):
+    # exp(-log(1 + exp(-x))) never overflows and keeps full relative precision for x << 0.
+    return np.exp(-np.logaddexp(0, -x))
+
+
+def _sigmoid_kernel(op, ctx):
+    try:
+        from scipy.special import expit
+    except ImportError:  # scipy is optional
+        return _sigmoid_numpy
+    dt = op._inputs[0]._dtype.base_dtype
+    if dt in (_dt.float32, _dt.float64):
+        return expit
+    return _sigmoid_numpy
+
+
+def _erf_kernel(op, ctx):
+    npdt = _np_dtype(op._inputs[0]._dtype.base_dtype)
+    try:
+        from scipy.special import erf as _erf
+    except ImportError:  # scipy is optional
+        vec = np.vectorize(_math.erf, otypes=[npdt])
+
+        def erf_fallback(x):
+            r = vec(x)
+            return r.astype(npdt, copy=False)
+        return erf_fallback
+    if npdt in (np.float32, np.float64):
+        return _erf
+
+    def erf_cast(x):
+        return _erf(x).astype(npdt)
+    return erf_cast
+
+
+def _round_kernel(op, ctx):
+    if op._inputs[0]._dtype.is_integer:
+        return _identity
+    return np.rint  # round half to even, like TF
+
+
+def _identity(x):
+    return x
+
+
+def _reciprocal_kernel(op, ctx):
+    if op._inputs[0]._dtype.is_integer:
+        def int_reciprocal(x):
+            return _int_div_guard(_trunc_div)(np.ones((), dtype=x.dtype), x)
+        return int_reciprocal
+    return np.reciprocal
+
+
+_UNARY_OPS = [
+    # op type, allowed dtypes, kernel factory, output dtype (None: same as input)
+    ("Neg", _NUMERIC, _fixed_kernel(np.negative), None),
+    ("Abs", _REAL, _fixed_kernel(np.abs), None),
+    ("Sign", _NUMERIC, _fixed_kernel(np.sign), None),
+    ("Square", _NUMERIC, _fixed_kernel(np.square), None),
+    ("Sqrt", _FLOAT_COMPLEX, _fixed_kernel(np.sqrt), None),
+    ("Rsqrt", _FLOAT_COMPLEX, _fixed_kernel(_rsqrt), None),
+    ("Exp", _FLOAT_COMPLEX, _fixed_kernel(np.exp), None),
+    ("Expm1", _FLOAT_COMPLEX, _fixed_kernel(np.expm1), None),
+    ("Log", _FLOAT_COMPLEX, _fixed_kernel(np.log), None),
+    ("Log1p", _FLOAT_COMPLEX, _fixed_kernel(np.log1p), None),
+    ("Sin", _FLOAT_COMPLEX, _fixed_kernel(np.sin), None),
+    ("Cos", _FLOAT_COMPLEX, _fixed_kernel(np.cos), None),
+    ("Tan", _FLOAT_COMPLEX, _fixed_kernel(np.tan), None),
+    ("Asin", _FLOAT_COMPLEX, _fixed_kernel(np.arcsin), None),
+    ("Acos", _FLOAT_COMPLEX, _fixed_kernel(np.arccos), None),
+    ("Atan", _FLOAT_COMPLEX, _fixed_kernel(np.arctan), None),
+    ("Sinh", _FLOAT_COMPLEX, _fixed_kernel(np.sinh), None),
+    ("Cosh", _FLOAT_COMPLEX, _fixed_kernel(np.cosh), None),
+    ("Tanh", _FLOAT_COMPLEX, _fixed_kernel(np.tanh), None),
+    ("Sigmoid", _FLOAT_COMPLEX, _sigmoid_kernel, None),
+    ("Reciprocal", _FLOAT_COMPLEX + (_dt.int32, _dt.int64), _reciprocal_kernel, None),
+    ("Floor", _FLOAT, _fixed_kernel(np.floor), None),
+    ("Ceil", _FLOAT, _fixed_kernel(np.ceil), None),
+    ("Round", _NUMERIC, _round_kernel, None),
+    ("Rint", _FLOAT, _fixed_kernel(np.rint), None),
+    ("Erf", _FLOAT, _erf_kernel, None),
+    ("LogicalNot", _BOOL, _fixed_kernel(np.logical_not), None),
+    ("IsNan", _FLOAT, _fixed_kernel(np.isnan), _dt.bool),
+    ("IsInf", _FLOAT, _fixed_kernel(np.isinf), _dt.bool),
+    ("IsFinite", _FLOAT, _fixed_kernel(np.isfinite), _dt.bool),
+]
+
+for _t, _allowed, _k, _out in _UNARY_OPS:
+    register_op(_t, _unary_infer_for(_t, _allowed, _out), _k)
+
+
+def _unary(op_type, x, name):
+    x = to_tensor(x)
+    return _apply(op_type, [x], {"T": x._dtype.base_dtype}, name)
+
+
+def negative(x, name=None):
+    """-x elementwise (op type Neg)."""
+    return _unary("Neg", x, name)
+
+
+def abs(x, name=None):  # noqa: A001 - TF1 name
+    """|x| elementwise (op type Abs)."""
+    with _ops.name_scope(name, "Abs", [x]) as name:
+        return _unary("Abs", x, name)
+
+
+def sign(x, name=None):
+    """-1, 0 or 1 by the sign of x (op type Sign)."""
+    return _unary("Sign", x, name)
+
+
+def square(x, name=None):
+    """x * x elementwise (op type Square)."""
+    return _unary("Square", x, name)
+
+
+def sqrt(x, name=None):
+    """Square root of a float tensor (op type Sqrt)."""
+    return _unary("Sqrt", x, name)
+
+
+def rsqrt(x, name=None):
+    """1 / sqrt(x) of a float tensor (op type Rsqrt)."""
+    return _unary("Rsqrt", x, name)
+
+
+def exp(x, name=None):
+    """e ** x elementwise (op type Exp)."""
+    return _unary("Exp", x, name)
+
+
+def expm1(x, name=None):
+    """exp(x) - 1, accurate for small x (op type Expm1)."""
+    return _unary("Expm1", x, name)
+
+
+def log(x, name=None):
+    """Natural logarithm (op type Log)."""
+    return _unary("Log", x, name)
+
+
+def log1p(x, name=None):
+    """log(1 + x), accurate for small x (op type Log1p)."""
+    return _unary("Log1p", x, name)
+
+
+def sin(x, name=None):
+    """Sine elementwise (op type Sin)."""
+    return _unary("Sin", x, name)
+
+
+def cos(x, name=None):
+    """Cosine elementwise (op type Cos)."""
+    return _unary("Cos", x, name)
+
+
+def tan(x, name=None):
+    """Tangent elementwise (op type Tan)."""
+    return _unary("Tan", x, name)
+
+
+def asin(x, name=None):
+    """Arcsine elementwise (op type Asin)."""
+    return _unary("Asin", x, name)
+
+
+def acos(x, name=None):
+    """Arccosine elementwise (op type Acos)."""
+    return _unary("Acos", x, name)
+
+
+def atan(x, name=None):
+    """Arctangent elementwise (op type Atan)."""
+    return _unary("Atan", x, name)
+
+
+def sinh(x, name=None):
+    """Hyperbolic sine elementwise (op type Sinh)."""
+    return _unary("Sinh", x, name)
+
+
+def cosh(x, name=None):
+    """Hyperbolic cosine elementwise (op type Cosh)."""
+    return _unary("Cosh", x, name)
+
+
+def tanh(x, name=None):
+    """Hyperbolic tangent elementwise (op type Tanh)."""
+    return _unary("Tanh", x, name)
+
+
+def sigmoid(x, name=None):
+    """1 / (1 + exp(-x)), computed without overflow (op type Sigmoid)."""
+    with _ops.name_scope(name, "Sigmoid", [x]) as name:
+        return _unary("Sigmoid", x, name)
+
+
+def reciprocal(x, name=None):
+    """1 / x elementwise (op type Reciprocal)."""
+    return _unary("Reciprocal", x, name)
+
+
+def floor(x, name=None):
+    """Largest integer not greater than x, for float tensors (op type Floor)."""
+    return _unary("Floor", x, name)
+
+
+def ceil(x, name=None):
+    """Smallest integer not less than x, for float tensors (op type Ceil)."""
+    return _unary("Ceil", x, name)
+
+
+def round(x, name=None):  # noqa: A001 - TF1 name
+    """Round half to even (banker's rounding) like TF; integer tensors are returned as is."""
+    x = to_tensor(x)
+    if x._dtype.is_integer:
+        return x
+    return _apply("Round", [x], {"T": x._dtype.base_dtype}, name)
+
+
+def rint(x, name=None):
+    """Round to the nearest integer, half to even (op type Rint)."""
+    return _unary("Rint", x, name)
+
+
+def erf(x, name=None):
+    """Gauss error function (op type Erf)."""
+    return _unary("Erf", x, name)
+
+
+def logical_not(x, name=None):
+    """Elementwise NOT of a bool tensor (op type LogicalNot)."""
+    if not isinstance(x, _ops.Tensor):
+        x = to_tensor(x, dtype=_dt.bool)
+    return _apply("LogicalNot", [x], {}, name)
+
+
+def is_nan(x, name=None):
+    """True where x is NaN (op type IsNan)."""
+    return _unary("IsNan", x, name)
+
+
+def is_inf(x, name=None):
+    """True where x is +-inf (op type IsInf)."""
+    return _unary("IsInf", x, name)
+
+
+def is_finite(x, name=None):
+    """True where x is neither NaN nor infinite (op type IsFinite)."""
+    return _unary("IsFinite", x, name)
+
+
+# ---- AddN -------------------------------------------------------------------------------------
+
+
+def _add_n_infer(inputs, attrs):
+    label = _label("AddN", attrs)
+    first = inputs[0]
+    dt = _check_dtype("AddN", "inputs", first, _NUMERIC)
+    shape = first._shape
+    for i, t in enumerate(inputs[1:], 1):
+        if t._dtype.base_dtype != dt:
+            raise TypeError("Input 'inputs' of 'AddN' Op has type %s at position %d that does "
+                            "not match type %s of the first input." % (t._dtype.name, i, dt.name))
+        try:
+            shape = shape.merge_with(t._shape)
+        except ValueError:
+            raise ValueError("Shapes must be equal: input %d has shape %s but the inputs before "
+                             "it have shape %s, for %s with input shapes: %s."
+                             % (i, t._shape, shape, label, _shapes_str(*inputs))) from None
+    return [(dt, shape)]
+
+
+def _add_n_kernel(op, ctx):
+    check = not op._outputs[0]._shape.is_fully_defined()
+
+    def add_n_fn(*xs):
+        if check:
+            s = np.shape(xs[0])
+            for x in xs[1:]:
+                if np.shape(x) != s:
+                    raise errors.InvalidArgumentError(
+                        None, None, "Inputs to operation AddN must have the same size and "
+                        "shape.  Input 0: %s != input: %s" % (list(s), list(np.shape(x))))
+        r = np.add(xs[0], xs[1])
+        if type(r) is _ndarray:
+            for x in xs[2:]:
+                np.add(r, x, out=r)
+        else:
+            for x in xs[2:]:
+                r = r + x
+        return r
+    return add_n_fn
+
+
+register_op("AddN", _add_n_infer, _add_n_kernel)
+
+
+def add_n(inputs, name=None):
+    """Sum a list of tensors of the same dtype and shape elementwise (op type AddN).
+
+    Args:
+      inputs: a non-empty list of Tensors with the same shape and dtype.
+      name: optional op name.
+
+    Returns:
+      A Tensor with the same shape and dtype as the inputs.
+    """
+    if not inputs or not isinstance(inputs, (list, tuple)):
+        raise ValueError("inputs must be a list of at least one Tensor/IndexedSlices with the "
+                         "same dtype and shape")
+    inputs = [to_tensor(x) for x in inputs]
+    if len(inputs) == 1:
+        if name:
+            from headwater.ops import array_ops
+
+            return array_ops.identity(inputs[0], name=name)
+        return inputs[0]
+    return _apply("AddN", inputs, {"N": len(inputs), "T": inputs[0]._dtype.base_dtype}, name)
+
+
+def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None):
+    """Same result as `add_n` (TF1 accumulates in place; here it is AddN)."""
+    if tensor_dtype is not None and inputs:
+        for x in inputs:
+            if isinstance(x, _ops.Tensor) and x._dtype.base_dtype != _dt.as_dtype(tensor_dtype):
+                raise TypeError("tensor_dtype is %s, but input is of type %s"
+                                % (_dt.as_dtype(tensor_dtype).name, x._dtype.name))
+    out = add_n(inputs, name=name)
+    if shape is not None:
+        out.set_shape(shape)
+    return out
+
+
+# ---- selection ------------------------------------------------------------------------------
+
+
+def _merge_or_raise(label, a, b, inputs):
+    try:
+        return a.merge_with(b)
+    except ValueError:
+        raise ValueError("Shapes must be equal, but are %s and %s for %s with input shapes: %s."
+                         % (proto_shape_str(a), proto_shape_str(b), label,
+                            _shapes_str(*inputs))) from None
+
+
+def _select_infer(inputs, attrs):
+    c, x, y = inputs
+    label = _label("Select", attrs)
+    _check_dtype("Select", "condition", c, _BOOL)
+    if x._dtype.base_dtype != y._dtype.base_dtype:
+        raise TypeError("Input 'e' of 'Select' Op has type %s that does not match type %s of "
+                        "argument 't'." % (y._dtype.name, x._dtype.name))
+    shape = _merge_or_raise(label, x._shape, y._shape, inputs)
+    cd, sd = c._shape._dims, shape._dims
+    if cd is not None and sd is not None and len(cd) != 0:
+        if len(cd) == len(sd):
+            shape = _merge_or_raise(label, c._shape, shape, inputs)
+        elif len(cd) == 1:
+            # A vector condition picks whole rows: it must match the first dimension.
+            first = _merge_or_raise(label, c._shape, _shape(sd[:1]), inputs)
+            shape = _shape(first._dims + sd[1:])
+        else:
+            raise ValueError("Shape must be rank %d but is rank %d for %s with input shapes: %s."
+                             % (len(sd), len(cd), label, _shapes_str(*inputs)))
+    return [(x._dtype.base_dtype, shape)]
+
+
+def _select_kernel(op, ctx):
+    def select(c, x, y):
+        xs = np.shape(x)
+        if xs != np.shape(y):
+            raise errors.InvalidArgumentError(
+                None, None, "'then' and 'else' must have the same size.  but received: %s vs. %s"
+                % (list(xs), list(np.shape(y))))
+        cs = np.shape(c)
+        if cs != xs and len(cs) != 0:
+            if len(cs) == 1 and len(xs) > 1 and cs[0] == xs[0]:
+                c = np.reshape(c, cs + (1,) * (len(xs) - 1))
+            else:
+                raise errors.InvalidArgumentError(
+                    None, None, "'cond' must have the same shape as 'then' or be a vector "
+                    "matching its first dimension: %s vs. %s" % (list(cs), list(xs)))
+        return np.where(c, x, y)
+    return select
+
+
+register_op("Select", _select_infer, _select_kernel)
+
+
+def _select_v2_infer(inputs, attrs):
+    c, x, y = inputs
+    label = _label("SelectV2", attrs)
+    _check_dtype("SelectV2", "condition", c, _BOOL)
+    if x._dtype.base_dtype != y._dtype.base_dtype:
+        raise TypeError("Input 'e' of 'SelectV2' Op has type %s that does not match type %s of "
+                        "argument 't'." % (y._dtype.name, x._dtype.name))
+    dims = [t._shape._dims for t in inputs]
+    if any(d is None for d in dims):
+        return [(x._dtype.base_dtype, _shape(None))]
+    out = _broadcast_dims(dims[1], dims[2], label, x, y)
+    out = _broadcast_dims(dims[0], out, label, c, _FakeShaped(out))
+    return [(x._dtype.base_dtype, _shape(out))]
+
+
+class _FakeShaped:
+    __slots__ = ("_shape",)
+
+    def __init__(self, dims):
+        self._shape = _shape(dims)
+
+
+register_op("SelectV2", _select_v2_infer, _fixed_kernel(np.where))
+
+
+def _where_infer(inputs, attrs):
+    x = inputs[0]
+    dims = x._shape._dims
+    return [(_dt.int64, _shape((None, None if dims is None else len(dims))))]
+
+
+def _where_coords(x):
+    return np.argwhere(x).astype(np.int64, copy=False)
+
+
+register_op("Where", _where_infer, _fixed_kernel(_where_coords))
+
+
+def where(condition, x=None, y=None, name=None):
+    """TF1 `tf.where`: select from `x` or `y` by `condition`, or list true coordinates.
+
+    With `x` and `y` (op type Select): they must have the same shape; `condition` must have
+    that shape too, be a scalar, or be a vector matching their first dimension (choosing whole
+    rows). With neither (op type Where): returns the int64 coordinates of true elements, shape
+    (num_true, rank).
+    """
+    if x is None and y is None:
+        with _ops.name_scope(name, "Where", [condition]) as name:
+            c = to_tensor(condition, preferred_dtype=_dt.bool, name="condition")
+            return _apply("Where", [c], {"T": c._dtype.base_dtype}, name)
+    if x is None or y is None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    c = to_tensor(condition, preferred_dtype=_dt.bool)
     x, y = binary_operands(x, y)
-    return _ops.apply_op("AddV2", [x, y], {"T": x._dtype}, name=name)
+    return _apply("Select", [c, x, y], {"T": x._dtype.base_dtype}, name)
+
+
+def where_v2(condition, x=None, y=None, name=None):
+    """`tf.where` of TF2 (op type SelectV2): `condition`, `x` and `y` broadcast together."""
+    if x is None and y is None:
+        return where(condition, name=name)
+    if x is None or y is None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    c = to_tensor(condition, preferred_dtype=_dt.bool)
+    x, y = binary_operands(x, y)
+    return _apply("SelectV2", [c, x, y], {"T": x._dtype.base_dtype}, name)
+
+
+# ---- casts ----------------------------------------------------------------------------------
+
+_CASTABLE = _NUMERIC + _BOOL
+
+
+def _cast_infer(inputs, attrs):
+    x = inputs[0]
+    _check_dtype("Cast", "x", x, _CASTABLE)
+    dst = attrs["DstT"]
+    if dst not in _CASTABLE:
+        raise TypeError("Cast %s to %s is not supported" % (x._dtype.name, dst.name))
+    return [(dst, x._shape)]
+
+
+def _cast_kernel(op, ctx):
+    src = op._inputs[0]._dtype.base_dtype
+    npdt = _np_dtype(op._attrs["DstT"])
+    if src.is_complex and not op._attrs["DstT"].is_complex:
+        def cast_real(x):
+            return np.real(x).astype(npdt)
+        return cast_real
+
+    def cast_fn(x):
+        # astype truncates floats toward zero when casting to integers, as TF's Cast does.
+        return x.astype(npdt)
+    return cast_fn
+
+
+register_op("Cast", _cast_infer, _cast_kernel)
+
+
+def cast(x, dtype, name=None):
+    """Cast `x` to `dtype` (op type Cast). Floats cast to integers truncate toward zero; any
+    nonzero value casts to True. Returns `x` itself if it already has `dtype`."""
+    base = _dt.as_dtype(dtype).base_dtype
+    with _ops.name_scope(name, "Cast", [x]) as name:
+        x = to_tensor(x, name="x")
+        if x._dtype.base_dtype != base:
+            x = _apply("Cast", [x], {"SrcT": x._dtype.base_dtype, "DstT": base,
+                                     "Truncate": False}, name)
+        return x
+
+
+def to_float(x, name="ToFloat"):
+    """Cast to float32 (deprecated in TF1; use `cast`)."""
+    return cast(x, _dt.float32, name=name)
+
+
+def to_double(x, name="ToDouble"):
+    """Cast to float64 (deprecated in TF1; use `cast`)."""
+    return cast(x, _dt.float64, name=name)
+
+
+def to_int32(x, name="ToInt32"):
+    """Cast to int32 (deprecated in TF1; use `cast`)."""
+    return cast(x, _dt.int32, name=name)
+
+
+def to_int64(x, name="ToInt64"):
+    """Cast to int64 (deprecated in TF1; use `cast`)."""
+    return cast(x, _dt.int64, name=name)
+
+
+def to_bfloat16(x, name="ToBFloat16"):
+    """Cast to bfloat16."""
+    return cast(x, _dt.bfloat16, name=name)
+
+
+def saturate_cast(value, dtype, name=None):
+    """Cast `value` to `dtype`, clamping it to the target range first (no wrap-around)."""
+    with _ops.name_scope(name, "saturate_cast", [value]) as name:
+        value = to_tensor(value, name="value")
+        dtype = _dt.as_dtype(dtype).base_dtype
+        src = value._dtype.base_dtype
+        if src.is_complex or dtype.is_complex or src.is_bool or dtype.is_bool:
+            return cast(value, dtype, name=name)
+        if src.min < dtype.min:
+            value = maximum(value, to_tensor(np.array(dtype.min).astype(_np_dtype(src)),
+                                             dtype=src))
+        if src.max > dtype.max:
+            value = minimum(value, to_tensor(np.array(dtype.max).astype(_np_dtype(src)),
+                                             dtype=src))
+        return cast(value, dtype, name=name)
+
+
+# ---- clipping ---------------------------------------------------------------------------------
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """Clamp `t` to [clip_value_min, clip_value_max] (minimum then maximum, like TF1).
+
+    Raises:
+      ValueError: if the clip values would broadcast `t` to a bigger shape.
+    """
+    with _ops.name_scope(name, "clip_by_value", [t, clip_value_min, clip_value_max]) as name:
+        t = to_tensor(t, name="t")
+        t_min = minimum(t, clip_value_max)
+        t_max = maximum(t_min, clip_value_min, name=name)
+        try:
+            t._shape.merge_with(t_max._shape)
+        except ValueError:
+            raise ValueError("Clip values of shape %s/%s broadcast tensor of shape %s to %s"
+                             % (to_tensor(clip_value_min).shape if not isinstance(
+                                 clip_value_min, _ops.Tensor) else clip_value_min.shape,
+                                to_tensor(clip_value_max).shape if not isinstance(
+                                    clip_value_max, _ops.Tensor) else clip_value_max.shape,
+                                t._shape, t_max._shape)) from None
+        return t_max
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """Scale `t` so its L2 norm (over `axes`, default all) is at most `clip_norm`."""
+    with _ops.name_scope(name, "clip_by_norm", [t, clip_norm]) as name:
+        t = to_tensor(t, name="t")
+        l2sum = reduce_sum(t * t, axes, keepdims=True)
+        pred = l2sum > 0
+        one = to_tensor(1, dtype=t._dtype.base_dtype)
+        l2sum_safe = where_v2(pred, l2sum, one)
+        l2norm = where_v2(pred, sqrt(l2sum_safe), l2sum)
+        intermediate = t * clip_norm
+        clip = to_tensor(clip_norm, dtype=t._dtype.base_dtype)
+        return truediv(intermediate, maximum(l2norm, clip), name=name)
+
+
+# ---- reductions -------------------------------------------------------------------------------
+
+
+def _normalize_axes(axes, ndim, label, x, ax_t):
+    out = set()
+    for a in np.ravel(axes).tolist():
+        if a < -ndim or a >= ndim:
+            raise ValueError("Invalid reduction dimension %d for input with %d dimensions. for "
+                             "%s with input shapes: %s and with computed input tensors: "
+                             "input[1] = <%s>." % (a, ndim, label, _shapes_str(x, ax_t),
+                                                   " ".join(str(v) for v in
+                                                            np.ravel(axes).tolist())))
+        out.add(a % ndim if ndim else a)
+    return tuple(sorted(out))
+
+
+def _reduce_infer_for(op_type, allowed):
+    def infer(inputs, attrs):
+        x, ax = inputs
+        _check_dtype(op_type, "input", x, allowed)
+        _check_dtype(op_type, "reduction_indices", ax, _INDEX)
+        kd = attrs["keep_dims"]
+        dims = x._shape._dims
+        axes = _const_value(ax)
+        if dims is None:
+            return [(x._dtype.base_dtype, _shape(None))]
+        if axes is None:
+            if kd:
+                return [(x._dtype.base_dtype, _shape((None,) * len(dims)))]
+            return [(x._dtype.base_dtype, _shape(None))]
+        red = _normalize_axes(axes, len(dims), _label(op_type, attrs), x, ax)
+        if kd:
+            out = tuple(1 if i in red else d for i, d in enumerate(dims))
+        else:
+            out = tuple(d for i, d in enumerate(dims) if i not in red)
+        return [(x._dtype.base_dtype, _shape(out))]
+    return infer
+
+
+def _runtime_axes(ax, ndim):
+    out = set()
+    for a in np.ravel(ax).tolist():
+        if a < -ndim or a >= ndim:
+            raise errors.InvalidArgumentError(
+                None, None, "Invalid reduction dimension (%d for input with %d dimension(s)"
+                % (a, ndim))
+        out.add(a % ndim)
+    return tuple(sorted(out))
+
+
+def _reduce_kernel_for(make):
+    """`make(axes, keepdims, np_dtype, x_tensor)` returns fn(x) reducing over static `axes`
+    (None = all). The axes are fixed at bind time when the axis input is a constant."""
+    def kernel(op, ctx):
+        x_t, ax_t = op._inputs
+        kd = op._attrs["keep_dims"]
+        npdt = _np_dtype(x_t._dtype.base_dtype)
+        static = _const_value(ax_t)
+        dims = x_t._shape._dims
+        if static is not None and dims is not None:
+            axes = _runtime_axes(static, len(dims))
+            fn = make(None if len(axes) == len(dims) else axes, kd, npdt)
+
+            def reduce_static(x, _ax):
+                return fn(x)
+            return reduce_static
+        cache = {}
+
+        def reduce_dynamic(x, ax):
+            axes = _runtime_axes(ax, np.ndim(x))
+            fn = cache.get(axes)
+            if fn is None:
+                fn = cache[axes] = make(axes, kd, npdt)
+            return fn(x)
+        return reduce_dynamic
+    return kernel
+
+
+def _make_sum(axes, kd, npdt):
+    def f(x):
+        return np.sum(x, axis=axes, dtype=npdt, keepdims=kd)
+    return f
+
+
+def _make_prod(axes, kd, npdt):
+    def f(x):
+        return np.prod(x, axis=axes, dtype=npdt, keepdims=kd)
+    return f
+
+
+def _make_mean(axes, kd, npdt):
+    if npdt.kind in "fc":
+        def f(x):
+            return np.mean(x, axis=axes, dtype=npdt, keepdims=kd)
+        return f
+
+    def int_mean(x):
+        # TF divides the integer sum by the count with C semantics (toward zero).
+        s = np.sum(x, axis=axes, dtype=npdt, keepdims=kd)
+        shape = np.shape(x)
+        n = 1
+        for i in (range(len(shape)) if axes is None else axes):
+            n *= shape[i]
+        if n == 0:
+            return np.zeros_like(s)
+        return _trunc_div(s, np.asarray(n, dtype=npdt))
+    return int_mean
+
+
+def _lowest(npdt):
+    if npdt.kind == "f":
+        return -np.inf
+    if npdt.kind == "b":
+        return False
+    return np.iinfo(npdt).min
+
+
+def _highest(npdt):
+    if npdt.kind == "f":
+        return np.inf
+    if npdt.kind == "b":
+        return True
+    return np.iinfo(npdt).max
+
+
+def _make_max(axes, kd, npdt):
+    # initial= makes empty reductions return the lowest value, as TF does, instead of raising.
+    init = _lowest(npdt)
+
+    def f(x):
+        return np.max(x, axis=axes, keepdims=kd, initial=init)
+    return f
+
+
+def _make_min(axes, kd, npdt):
+    init = _highest(npdt)
+
+    def f(x):
+        return np.min(x, axis=axes, keepdims=kd, initial=init)
+    return f
+
+
+def _make_any(axes, kd, npdt):
+    def f(x):
+        return np.any(x, axis=axes, keepdims=kd)
+    return f
+
+
+def _make_all(axes, kd, npdt):
+    def f(x):
+        return np.all(x, axis=axes, keepdims=kd)
+    return f
+
+
+_REDUCTIONS = [
+    ("Sum", _NUMERIC, _make_sum),
+    ("Prod", _NUMERIC, _make_prod),
+    ("Mean", _NUMERIC, _make_mean),
+    ("Max", _REAL, _make_max),
+    ("Min", _REAL, _make_min),
+    ("Any", _BOOL, _make_any),
+    ("All", _BOOL, _make_all),
+]
+
+for _t, _allowed, _mk in _REDUCTIONS:
+    register_op(_t, _reduce_infer_for(_t, _allowed), _reduce_kernel_for(_mk))
+
+
+def _deprecated_lookup(new_name, new_value, old_name, old_value):
+    if old_value is not None:
+        if new_value is not None:
+            raise ValueError("Cannot specify both '%s' and '%s'" % (new_name, old_name))
+        return old_value
+    return new_value
+
+
+def _reduction_dims(x, axis):
+    if axis is not None:
+        if isinstance(axis, _ops.Tensor) or hasattr(axis, "_as_graph_element"):
+            return to_tensor(axis)
+        return to_tensor(axis, preferred_dtype=_dt.int32, name="Const")
+    dims = x._shape._dims
+    if dims is not None:
+        from headwater.ops import array_ops
+
+        return array_ops.constant(np.arange(len(dims), dtype=np.int32))
+    # Unknown rank: the axes are only known at run time.
+    from headwater.ops import array_ops
+
+    rank_fn = getattr(array_ops, "rank", None)
+    range_fn = getattr(array_ops, "range", None)
+    if rank_fn is None or range_fn is None:
+        raise ValueError("Cannot reduce over all axes of tensor %s of unknown rank: pass "
+                         "`axis` explicitly." % x.name)
+    return range_fn(0, rank_fn(x))
+
+
+def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep_dims):
+    axis = _deprecated_lookup("axis", axis, "reduction_indices", reduction_indices)
+    keepdims = _deprecated_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    keepdims = bool(keepdims) if keepdims is not None else False
+    x = to_tensor(input_tensor)
+    ax = _reduction_dims(x, axis)
+    return _apply(op_type, [x, ax], {"keep_dims": keepdims, "T": x._dtype.base_dtype,
+                                     "Tidx": ax._dtype.base_dtype}, name)
+
+
+def reduce_sum(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+               keep_dims=None):
+    """Sum over `axis` (int, list, negative, or Tensor; None = all) (op type Sum).
+
+    Args:
+      input_tensor: the tensor to reduce.
+      axis: dimensions to reduce; `reduction_indices` is the TF1 alias.
+      keepdims: keep reduced dimensions with size 1; `keep_dims` is the TF1 alias.
+      name: optional op name.
+
+    Returns:
+      The reduced tensor, of the input's dtype (int32 sums stay int32).
+    """
+    return _reduce("Sum", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+
+
+def reduce_mean(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+                keep_dims=None):
+    """Mean over `axis` (op type Mean). Integer means use integer division like TF."""
+    return _reduce("Mean", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+
+
+def reduce_max(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+               keep_dims=None):
+    """Maximum over `axis` (op type Max); empty reductions give the dtype's lowest value."""
+    return _reduce("Max", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+
+
+def reduce_min(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+               keep_dims=None):
+    """Minimum over `axis` (op type Min); empty reductions give the dtype's highest value."""
+    return _reduce("Min", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+
+
+def reduce_prod(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+                keep_dims=None):
+    """Product over `axis` (op type Prod)."""
+    return _reduce("Prod", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+
+
+def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+               keep_dims=None):
+    """Logical OR over `axis` of a bool tensor (op type Any)."""
+    return _reduce("Any", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+
+
+def reduce_all(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+               keep_dims=None):
+    """Logical AND over `axis` of a bool tensor (op type All)."""
+    return _reduce("All", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None,
+                     reduction_indices=None, keep_dims=None):
+    """log(sum(exp(x))) over `axis`, computed stably by subtracting the (finite) maximum.
+
+    Built from primitive ops (Max, Sub, Exp, Sum, Log, Add) so it differentiates like TF1's.
+    """
+    axis = _deprecated_lookup("axis", axis, "reduction_indices", reduction_indices)
+    keepdims = _deprecated_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    keepdims = bool(keepdims) if keepdims is not None else False
+    with _ops.name_scope(name, "ReduceLogSumExp", [input_tensor]) as name:
+        x = to_tensor(input_tensor)
+        raw_max = reduce_max(x, axis, keepdims=True)
+        zero = to_tensor(0, dtype=x._dtype.base_dtype)
+        my_max = where_v2(is_finite(raw_max), raw_max, zero)
+        from headwater.ops import array_ops
+
+        stop = getattr(array_ops, "stop_gradient", None)
+        if stop is not None:
+            my_max = stop(my_max)
+        result = log(reduce_sum(exp(x - my_max), axis, keepdims=keepdims))
+        if not keepdims:
+            # Reducing the size-1 kept dims drops them: the max in the output's shape.
+            my_max = reduce_max(my_max, axis, keepdims=False)
+        return add(result, my_max, name=name)
+
+
+# ---- arg max / min, cumulative ops -------------------------------------------------------------
+
+
+def _argminmax_infer_for(op_type):
+    def infer(inputs, attrs):
+        x, dim = inputs
+        _check_dtype(op_type, "input", x, _REAL + _BOOL)
+        _check_dtype(op_type, "dimension", dim, _INDEX)
+        out_dt = attrs["output_type"]
+        dims = x._shape._dims
+        axis = _const_value(dim)
+        if dims is None:
+            return [(out_dt, _shape(None))]
+        if axis is None:
+            return [(out_dt, _shape((None,) * max(len(dims) - 1, 0)))]
+        a = int(np.ravel(axis)[0])
+        n = len(dims)
+        if a < -n or a >= n:
+            raise ValueError("Expected dimension in the range [%d, %d), but got %d for %s with "
+                             "input shapes: %s." % (-n, n, a, _label(op_type, attrs),
+                                                    _shapes_str(x, dim)))
+        a %= n
+        return [(out_dt, _shape(dims[:a] + dims[a + 1:]))]
+    return infer
+
+
+def _argminmax_kernel_for(npfn):
+    def kernel(op, ctx):
+        out = _np_dtype(op._attrs["output_type"])
+
+        def arg(x, dim):
+            a = int(np.ravel(dim)[0])
+            shape = np.shape(x)
+            n = len(shape)
+            if a < -n or a >= n:
+                raise errors.InvalidArgumentError(
+                    None, None, "Expected dimension in the range [%d, %d), but got %d"
+                    % (-n, n, a))
+            if shape[a] == 0:
+                raise errors.InvalidArgumentError(
+                    None, None, "Reduction axis %d is empty in shape %s"
+                    % (a % n, proto_shape_str(_shape(shape))))
+            return npfn(x, axis=a).astype(out)
+        return arg
+    return kernel
+
+
+register_op("ArgMax", _argminmax_infer_for("ArgMax"), _argminmax_kernel_for(np.argmax))
+register_op("ArgMin", _argminmax_infer_for("ArgMin"), _argminmax_kernel_for(np.argmin))
+
+
+def _arg(op_type, input, axis, name, dimension, output_type):
+    axis = _deprecated_lookup("axis", axis, "dimension", dimension)
+    if axis is None:
+        axis = 0
+    x = to_tensor(input)
+    dim = to_tensor(axis, preferred_dtype=_dt.int32) if not isinstance(axis, _ops.Tensor) \
+        else axis
+    out = _dt.as_dtype(output_type).base_dtype
+    if out not in _INDEX:
+        raise TypeError("Value passed to parameter 'output_type' has DataType %s not in list "
+                        "of allowed values: int32, int64" % out.name)
+    return _apply(op_type, [x, dim], {"T": x._dtype.base_dtype, "output_type": out}, name)
+
+
+def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64):  # noqa: A002
+    """Index of the largest value along `axis` (default 0, as in TF1) (op type ArgMax)."""
+    return _arg("ArgMax", input, axis, name, dimension, output_type)
+
+
+def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64):  # noqa: A002
+    """Index of the smallest value along `axis` (default 0, as in TF1) (op type ArgMin)."""
+    return _arg("ArgMin", input, axis, name, dimension, output_type)
+
+
+def _cum_infer_for(op_type):
+    def infer(inputs, attrs):
+        x, ax = inputs
+        _check_dtype(op_type, "x", x, _NUMERIC)
+        _check_dtype(op_type, "axis", ax, _INDEX)
+        dims = x._shape._dims
+        a = _const_value(ax)
+        if dims is not None and a is not None:
+            a = int(np.ravel(a)[0])
+            if a < -len(dims) or a >= len(dims):
+                raise ValueError("axis must be in range [%d, %d), got %d for %s"
+                                 % (-len(dims), len(dims), a, _label(op_type, attrs)))
+        return [(x._dtype.base_dtype, x._shape)]
+    return infer
+
+
+def _cum_kernel_for(npfn, identity):
+    def kernel(op, ctx):
+        exclusive = op._attrs["exclusive"]
+        reverse = op._attrs["reverse"]
+        npdt = _np_dtype(op._inputs[0]._dtype.base_dtype)
+
+        def cum(x, ax):
+            a = int(np.ravel(ax)[0])
+            x = np.asarray(x)
+            if reverse:
+                x = np.flip(x, a)
+            r = npfn(x, axis=a, dtype=npdt)
+            if exclusive:
+                r = np.roll(r, 1, axis=a)
+                idx = [slice(None)] * r.ndim
+                idx[a] = 0
+                r[tuple(idx)] = identity
+            if reverse:
+                r = np.flip(r, a)
+            return r
+        return cum
+    return kernel
+
+
+register_op("Cumsum", _cum_infer_for("Cumsum"), _cum_kernel_for(np.cumsum, 0))
+register_op("Cumprod", _cum_infer_for("Cumprod"), _cum_kernel_for(np.cumprod, 1))
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative sum along `axis` (op type Cumsum), optionally exclusive and/or reversed."""
+    with _ops.name_scope(name, "Cumsum", [x]) as name:
+        x = to_tensor(x, name="x")
+        ax = to_tensor(axis, preferred_dtype=_dt.int32)
+        return _apply("Cumsum", [x, ax], {"exclusive": bool(exclusive),
+                                          "reverse": bool(reverse),
+                                          "T": x._dtype.base_dtype}, name)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative product along `axis` (op type Cumprod), optionally exclusive/reversed."""
+    with _ops.name_scope(name, "Cumprod", [x]) as name:
+        x = to_tensor(x, name="x")
+        ax = to_tensor(axis, preferred_dtype=_dt.int32)
+        return _apply("Cumprod", [x, ax], {"exclusive": bool(exclusive),
+                                           "reverse": bool(reverse),
+                                           "T": x._dtype.base_dtype}, name)
+
+
+# ---- matrix products ----------------------------------------------------------------------------
+
+_MATMUL_DTYPES = (_dt.float16, _dt.bfloat16, _dt.float32, _dt.float64, _dt.int32, _dt.int64,
+                  _dt.complex64, _dt.complex128)
+
+
+def _matmul_common(op_type, a, b, attrs, pa, pb):
+    label = _label(op_type, attrs)
+    if a._dtype.base_dtype != b._dtype.base_dtype:
+        raise TypeError("Input '%s' of '%s' Op has type %s that does not match type %s of "
+                        "argument '%s'." % (pb, op_type, b._dtype.name, a._dtype.name, pa))
+    _check_dtype(op_type, pa, a, _MATMUL_DTYPES)
+    return label
+
+
+def _inner_dims_error(label, k1, k2, a, b):
+    return ValueError("Dimensions must be equal, but are %d and %d for %s with input shapes: "
+                      "%s." % (k1, k2, label, _shapes_str(a, b)))
+
+
+def _matmul_infer(inputs, attrs):
+    a, b = inputs
+    label = _matmul_common("MatMul", a, b, attrs, "a", "b")
+    for t in (a, b):
+        d = t._shape._dims
+        if d is not None and len(d) != 2:
+            raise ValueError("Shape must be rank 2 but is rank %d for %s with input shapes: %s."
+                             % (len(d), label, _shapes_str(a, b)))
+    da = a._shape._dims or (None, None)
+    db = b._shape._dims or (None, None)
+    m, k1 = (da[1], da[0]) if attrs["transpose_a"] else da
+    k2, n = (db[1], db[0]) if attrs["transpose_b"] else db
+    if k1 is not None and k2 is not None and k1 != k2:
+        raise _inner_dims_error(label, k1, k2, a, b)
+    return [(a._dtype.base_dtype, _shape((m, n)))]
+
+
+def _matmul_kernel(op, ctx):
+    ta, tb = op._attrs["transpose_a"], op._attrs["transpose_b"]
+    a_t, b_t = op._inputs
+    dt = a_t._dtype.base_dtype
+    cmm = getattr(_C, "matmul", None) if _C is not None else None
+    if cmm is not None and dt in _C_DTYPES:
+        da, db = a_t._shape._dims, b_t._shape._dims
+        flops = None
+        if da is not None and db is not None and None not in da and None not in db:
+            flops = da[0] * da[1] * (db[0] if tb else db[1])
+        if flops is None or flops >= _C_MIN_MATMUL_FLOPS:
+            def matmul_c(a, b):
+                return cmm(a, b, ta, tb)
+            return matmul_c
+    # Transposes are views: numpy's matmul reads them in place (BLAS handles the layout).
+    if ta and tb:
+        def matmul_tt(a, b):
+            return np.matmul(a.T, b.T)
+        return matmul_tt
+    if ta:
+        def matmul_t_(a, b):
+            return np.matmul(a.T, b)
+        return matmul_t_
+    if tb:
+        def matmul__t(a, b):
+            return np.matmul(a, b.T)
+        return matmul__t
+    return np.matmul
+
+
+register_op("MatMul", _matmul_infer, _matmul_kernel)
+
+
+def _batch_matmul_infer(inputs, attrs):
+    x, y = inputs
+    label = _matmul_common("BatchMatMulV2", x, y, attrs, "x", "y")
+    dx, dy = x._shape._dims, y._shape._dims
+    for d in (dx, dy):
+        if d is not None and len(d) < 2:
+            raise ValueError("Shape must be at least rank 2 but is rank %d for %s with input "
+                             "shapes: %s." % (len(d), label, _shapes_str(x, y)))
+    if dx is None or dy is None:
+        return [(x._dtype.base_dtype, _shape(None))]
+    m, k1 = (dx[-1], dx[-2]) if attrs["adj_x"] else dx[-2:]
+    k2, n = (dy[-1], dy[-2]) if attrs["adj_y"] else dy[-2:]
+    if k1 is not None and k2 is not None and k1 != k2:
+        raise _inner_dims_error(label, k1, k2, x, y)
+    batch = _broadcast_dims(dx[:-2], dy[:-2], label, x, y)
+    return [(x._dtype.base_dtype, _shape(batch + (m, n)))]
+
+
+def _batch_matmul_kernel(op, ctx):
+    adj_x, adj_y = op._attrs["adj_x"], op._attrs["adj_y"]
+    x_t, y_t = op._inputs
+    dt = x_t._dtype.base_dtype
+    cplx = dt.is_complex
+
+    def adj(v):
+        v = np.swapaxes(v, -1, -2)
+        return np.conj(v) if cplx else v
+
+    def batch_matmul_np(x, y):
+        return np.matmul(adj(x) if adj_x else x, adj(y) if adj_y else y)
+
+    cmm = getattr(_C, "matmul", None) if _C is not None else None
+    dx, dy = x_t._shape._dims, y_t._shape._dims
+    if cmm is None or dt not in _C_DTYPES or dx is None or dy is None \
+            or len(dx) > 3 or len(dy) > 3:
+        return batch_matmul_np
+
+    def batch_matmul_c(x, y):
+        # The C GEMM batches over one leading dim with a batch of 1 (or a matrix) broadcast.
+        if x.ndim == 3 and y.ndim == 3 and x.shape[0] != y.shape[0] \
+                and x.shape[0] != 1 and y.shape[0] != 1:
+            return batch_matmul_np(x, y)
+        return cmm(x, y, adj_x, adj_y)
+    return batch_matmul_c
+
+
+register_op("BatchMatMulV2", _batch_matmul_infer, _batch_matmul_kernel)
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
+           a_is_sparse=False, b_is_sparse=False, name=None):
+    """Matrix product a @ b (op type MatMul for matrices, BatchMatMulV2 for rank >= 3 with
+    broadcast batch dimensions).
+
+    Args:
+      a, b: Tensors of the same dtype, rank >= 2.
+      transpose_a, transpose_b: use the transpose (of the last two dims) of `a` / `b`.
+      adjoint_a, adjoint_b: use the conjugate transpose.
+      a_is_sparse, b_is_sparse: hints only, accepted for TF1 compatibility.
+      name: optional op name (default "MatMul").
+
+    Raises:
+      ValueError: on incompatible static shapes or ranks below 2.
+      TypeError: if the dtypes differ.
+    """
+    with _ops.name_scope(name, "MatMul", [a, b]) as name:
+        if transpose_a and adjoint_a:
+            raise ValueError("Only one of transpose_a and adjoint_a can be True.")
+        if transpose_b and adjoint_b:
+            raise ValueError("Only one of transpose_b and adjoint_b can be True.")
+        if isinstance(a, _ops.Tensor) or not isinstance(b, _ops.Tensor):
+            a = to_tensor(a, name="a")
+            b = to_tensor(b, dtype=None if isinstance(b, _ops.Tensor) else a._dtype.base_dtype,
+                          name="b")
+        else:
+            b = to_tensor(b, name="b")
+            a = to_tensor(a, dtype=b._dtype.base_dtype, name="a")
+        da, db = a._shape._dims, b._shape._dims
+        cplx_adj = a._dtype.is_complex and (adjoint_a or adjoint_b)
+        if da is None or db is None or len(da) > 2 or len(db) > 2 or cplx_adj:
+            return _apply("BatchMatMulV2", [a, b],
+                          {"adj_x": bool(adjoint_a or transpose_a),
+                           "adj_y": bool(adjoint_b or transpose_b),
+                           "T": a._dtype.base_dtype}, name)
+        return _apply("MatMul", [a, b], {"transpose_a": bool(transpose_a or adjoint_a),
+                                         "transpose_b": bool(transpose_b or adjoint_b),
+                                         "T": a._dtype.base_dtype}, name)
+
+
+# ---- einsum / tensordot --------------------------------------------------------------------------
+
+
+def _einsum_parse(equation, inputs, label):
+    """Static output shape of `equation` applied to `inputs` (TensorShape)."""
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, out = eq.split("->", 1)
+    else:
+        lhs, out = eq, None
+    subs = lhs.split(",")
+    if len(subs) != len(inputs):
+        raise ValueError("Einsum equation %r names %d inputs but %d were given (%s)."
+                         % (equation, len(subs), len(inputs), label))
+    sizes = {}
+    counts = {}
+    ell = ()
+    ell_unknown = False
+    any_ell = False
+    for sub, t in zip(subs, inputs):
+        dims = t._shape._dims
+        if "..." in sub:
+            any_ell = True
+            pre, post = sub.split("...", 1)
+            letters = pre + post
+            if dims is None:
+                ell_unknown = True
+                ldims = [None] * len(letters)
+            else:
+                n_ell = len(dims) - len(letters)
+                if n_ell < 0:
+                    raise ValueError("Einsum subscripts %r need rank >= %d but input has shape "
+                                     "%s (%s)." % (sub, len(letters), t._shape, label))
+                ldims = list(dims[:len(pre)]) + list(dims[len(dims) - len(post):])
+                edims = dims[len(pre):len(pre) + n_ell]
+                if not ell_unknown:
+                    ell = _broadcast_dims(ell, edims, label, t, t)
+        else:
+            letters = sub
+            if dims is not None and len(dims) != len(sub):
+                raise ValueError("Einsum subscripts %r have %d letters but input has rank %d "
+                                 "(shape %s) (%s)." % (sub, len(sub), len(dims), t._shape,
+                                                       label))
+            ldims = [None] * len(sub) if dims is None else list(dims)
+        for ch, d in zip(letters, ldims):
+            if not ch.isalpha():
+                raise ValueError("Invalid character %r in einsum equation %r" % (ch, equation))
+            counts[ch] = counts.get(ch, 0) + 1
+            prev = sizes.get(ch)
+            if prev is None:
+                sizes[ch] = d
+            elif d is not None and prev != d:
+                raise ValueError("Dimensions of subscript %r differ: %d vs %d in einsum %r (%s)."
+                                 % (ch, prev, d, equation, label))
+    if out is None:
+        out = ("..." if any_ell else "") + "".join(sorted(c for c, n in counts.items()
+                                                          if n == 1))
+    res = []
+    if "..." in out:
+        if ell_unknown:
+            return _shape(None)
+        pre, post = out.split("...", 1)
+    else:
+        pre, post = out, ""
+    for ch in pre:
+        if ch not in sizes:
+            raise ValueError("Output subscript %r does not appear in the inputs of einsum %r."
+                             % (ch, equation))
+        res.append(sizes[ch])
+    if "..." in out:
+        res.extend(ell)
+    for ch in post:
+        if ch not in sizes:
+            raise ValueError("Output subscript %r does not appear in the inputs of einsum %r."
+                             % (ch, equation))
+        res.append(sizes[ch])
+    return _shape(tuple(res))
+
+
+def _einsum_infer(inputs, attrs):
+    label = _label("Einsum", attrs)
+    dt = inputs[0]._dtype.base_dtype
+    for i, t in enumerate(inputs[1:], 1):
+        if t._dtype.base_dtype != dt:
+            raise TypeError("Input %d of einsum has type %s that does not match type %s of "
+                            "input 0 (%s)." % (i, t._dtype.name, dt.name, label))
+    _check_dtype("Einsum", "inputs", inputs[0], _NUMERIC)
+    return [(dt, _einsum_parse(attrs["equation"], inputs, label))]
+
+
+def _einsum_kernel(op, ctx):
+    eq = op._attrs["equation"]
+    if len(op._inputs) == 1:
+        def einsum1(x):
+            return np.einsum(eq, x)
+        return einsum1
+    paths = {}
+
+    def einsum_n(*xs):
+        # The contraction order (and whether BLAS can do it) depends only on the shapes.
+        key = tuple([np.shape(x) for x in xs])
+        path = paths.get(key)
+        if path is None:
+            path = paths[key] = np.einsum_path(eq, *xs, optimize="greedy")[0]
+        return np.einsum(eq, *xs, optimize=path)
+    return einsum_n
+
+
+register_op("Einsum", _einsum_infer, _einsum_kernel)
+
+
+def einsum(equation, *inputs, **kwargs):
+    """Einstein summation (op type Einsum), e.g. ``einsum('ij,jk->ik', a, b)``.
+
+    Supports explicit (``->``) and implicit output, repeated indices (traces/diagonal sums) and
+    ``...`` broadcasting.
+    """
+    name = kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError("invalid keyword arguments for einsum: %s" % ", ".join(kwargs))
+    with _ops.name_scope(name, "einsum", list(inputs)) as name:
+        ts = [to_tensor(x) for x in inputs]
+        if not ts:
+            raise ValueError("einsum needs at least one input")
+        return _apply("Einsum", ts, {"equation": equation, "N": len(ts),
+                                     "T": ts[0]._dtype.base_dtype}, name)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _tensordot_axes(axes, ra, rb):
+    if isinstance(axes, _ops.Tensor):
+        axes = _const_value(axes)
+        if axes is None:
+            raise ValueError("tensordot needs static axes (a Python value or a constant).")
+        axes = axes.tolist()
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        if n < 0:
+            raise ValueError("'axes' must be at least 0.")
+        if n > ra or n > rb:
+            raise ValueError("'axes' must not be larger than the number of dimensions of "
+                             "tensor %d." % (ra if n > ra else rb))
+        return list(range(ra - n, ra)), list(range(n))
+    if not isinstance(axes, (list, tuple)) or len(axes) != 2:
+        raise ValueError("'axes' must be an integer or have length 2.")
+    a_axes, b_axes = axes
+    if isinstance(a_axes, (int, np.integer)):
+        a_axes = [a_axes]
+    if isinstance(b_axes, (int, np.integer)):
+        b_axes = [b_axes]
+    a_axes, b_axes = list(a_axes), list(b_axes)
+    if len(a_axes) != len(b_axes):
+        raise ValueError("Different number of contraction axes 'a' and 'b', %d != %d."
+                         % (len(a_axes), len(b_axes)))
+    return [int(i) % ra if ra else int(i) for i in a_axes], \
+        [int(i) % rb if rb else int(i) for i in b_axes]
+
+
+def tensordot(a, b, axes, name=None):
+    """Tensor contraction of `a` and `b` over `axes` (op type Einsum, named "Tensordot").
+
+    Args:
+      a, b: Tensors of the same dtype with known rank.
+      axes: an int N (last N axes of `a` with first N of `b`) or a pair of axis lists.
+      name: optional op name.
+
+    Returns:
+      A Tensor with the free dims of `a` followed by the free dims of `b`.
+    """
+    with _ops.name_scope(name, "Tensordot", [a, b, axes]) as name:
+        a = to_tensor(a, name="a")
+        b = to_tensor(b, dtype=None if isinstance(b, _ops.Tensor) else a._dtype.base_dtype,
+                      name="b")
+        da, db = a._shape._dims, b._shape._dims
+        if da is None or db is None:
+            raise ValueError("tensordot needs inputs of known rank, got shapes %s and %s."
+                             % (a._shape, b._shape))
+        ra, rb = len(da), len(db)
+        if ra + rb > len(_LETTERS):
+            raise ValueError("tensordot supports at most %d dimensions in total."
+                             % len(_LETTERS))
+        a_axes, b_axes = _tensordot_axes(axes, ra, rb)
+        la = _LETTERS[:ra]
+        lb = list(_LETTERS[ra:ra + rb])
+        for i, j in zip(a_axes, b_axes):
+            lb[j] = la[i]
+            if da[i] is not None and db[j] is not None and da[i] != db[j]:
+                raise ValueError("Dimensions must be equal, but are %d and %d for contraction "
+                                 "axes %d of a and %d of b in tensordot with shapes %s and %s."
+                                 % (da[i], db[j], i, j, a._shape, b._shape))
+        lb = "".join(lb)
+        out = "".join(c for i, c in enumerate(la) if i not in a_axes) + \
+            "".join(c for j, c in enumerate(lb) if j not in b_axes)
+        eq = "%s,%s->%s" % (la, lb, out)
+        return _apply("Einsum", [a, b], {"equation": eq, "N": 2,
+                                         "T": a._dtype.base_dtype}, name)
+
+
+# ---- operator overloading on Tensor ---------------------------------------------------------------
 
 
 def _binary_operator(fn, opname):
+    """`x <op> y` and the reflected `y <op> x` for `fn`, inside a scope named `opname` (TF1
+    names `a + b` "add"); a non-tensor operand is converted to the tensor's dtype."""
     def op(x, y):
         with _ops.name_scope(None, opname, [x, y]) as name:
+            if not isinstance(y, _ops.Tensor):
+                y = to_tensor(y, dtype=x._dtype.base_dtype, name="y")
             return fn(x, y, name=name)
 
     def rop(y, x):
         with _ops.name_scope(None, opname, [x, y]) as name:
+            if not isinstance(x, _ops.Tensor):
+                x = to_tensor(x, dtype=y._dtype.base_dtype, name="x")
             return fn(x, y, name=name)
     return op, rop
 
 
-_ops.Tensor._override_operator("__add__", _binary_operator(add, "add")[0])
-_ops.Tensor._override_operator("__radd__", _binary_operator(add, "add")[1])
+def _matmul_operator_fn(x, y, name=None):
+    return matmul(x, y, name=name)
+
+
+for _opname, _fn, _scope in [
+        ("add", add, "add"), ("sub", subtract, "sub"), ("mul", multiply, "mul"),
+        ("truediv", truediv, "truediv"), ("floordiv", floordiv, "floordiv"),
+        ("mod", floormod, "mod"), ("pow", pow, "pow"), ("matmul", _matmul_operator_fn, "matmul"),
+        ("and", logical_and, "and"), ("or", logical_or, "or"), ("xor", logical_xor, "xor")]:
+    _f, _rf = _binary_operator(_fn, _scope)
+    _ops.Tensor._override_operator("__%s__" % _opname, _f)
+    _ops.Tensor._override_operator("__r%s__" % _opname, _rf)
+
+
+def _neg_operator(x):
+    return negative(x)
+
+
+def _abs_operator(x):
+    return abs(x)
+
+
+def _invert_operator(x):
+    return logical_not(x)
+
+
+_ops.Tensor._override_operator("__neg__", _neg_operator)
+_ops.Tensor._override_operator("__abs__", _abs_operator)
+_ops.Tensor._override_operator("__invert__", _invert_operator)
+_ops.Tensor._override_operator("__lt__", less)
+_ops.Tensor._override_operator("__le__", less_equal)
+_ops.Tensor._override_operator("__gt__", greater)
+_ops.Tensor._override_operator("__ge__", greater_equal)
+
+del _t, _n, _allowed, _k, _f, _out, _mk, _opname, _fn, _scope, _rf
