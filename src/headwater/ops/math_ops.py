@@ -789,7 +789,8 @@ def _add_n_infer(inputs, attrs):
 
 
 def _add_n_kernel(op, ctx):
-    check = not op._outputs[0]._shape.is_fully_defined()
+    # Inputs of partially known shape could broadcast silently at run time; TF rejects that.
+    check = not all(t._shape.is_fully_defined() for t in op._inputs)
 
     def add_n_fn(*xs):
         if check:
