@@ -1,3 +1,790 @@
-"""(in progress)"""
+"""Control flow: no_op, group, tuple, cond, case and while_loop.
 
-__all__ = []
+Design (functional control flow, like TF2's If/While, rather than TF1's Switch/Merge):
+
+- ``cond`` builds each branch under a fresh branch context (``graph._cond_context``, stamped on
+  every op created meanwhile as ``op._cond_context``) and then creates ONE ``If`` op whose
+  inputs are ``[pred] + captures`` (the outer tensors the branches read) and whose attributes
+  hold each branch's output tensors and member ops. At plan-compile time the ``If`` kernel
+  compiles one sub-plan per branch with `runtime.plan.compile_plan`, feeding the captures, and
+  at run time calls only the taken branch's plan. Branch ops are reachable only through the
+  ``If`` op's attributes, never through graph edges, so the outer plan never schedules them:
+  the untaken branch's side effects cannot happen.
+- ``while_loop`` is the same idea with a ``While`` op: the loop variables enter the body as
+  ``_LoopVar`` proxy tensors that the cond/body sub-plans are fed with on every iteration.
+- Why this design: ordinary graphs pay nothing (no dead-value checks in any kernel; only ops
+  inside a branch are touched), and a gradient rule for ``If`` can be written later as another
+  ``cond`` over the branch gradients, since the op records both branches' outputs, member ops
+  and captures (``then_outputs``/``else_outputs``/``then_ops``/``else_ops``/``captures``).
+- Ops created inside a branch or loop body get a guarded kernel binding: binding them anywhere
+  except in their own sub-plan raises a clear error, so fetching a tensor created inside a
+  branch directly fails at `Session.run` with a message saying to fetch the cond's output.
+- Control dependencies on outer ops taken inside a branch are moved to the ``If``/``While`` op
+  (they must hold before the construct runs; re-running outer ops inside a sub-plan would be
+  wrong).
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from headwater.framework import dtypes as _dtypes
+from headwater.framework import errors
+from headwater.framework import ops as _ops
+from headwater.framework import tensor_shape as _ts
+from headwater.framework.op_registry import register_op
+from headwater.runtime.plan import compile_plan, wrap_run_error
+
+# `tuple` is a public TF name exported by this module; keep the builtin reachable.
+_pytuple = builtins.tuple
+
+__all__ = [
+    "no_op",
+    "group",
+    "tuple",
+    "cond",
+    "case",
+    "while_loop",
+]
+
+
+# ---- NoOp / group / tuple ------------------------------------------------------------------
+
+def _no_outputs(inputs, attrs):
+    return []
+
+
+def _noop_kernel(op, ctx):
+    def no_op():
+        return None
+    return no_op
+
+
+register_op("NoOp", _no_outputs, _noop_kernel)
+
+
+def no_op(name=None):
+    """An op that does nothing; useful as a control-dependency anchor.
+
+    Returns:
+      The `Operation` (it has no outputs).
+    """
+    return _ops.apply_op("NoOp", [], {}, name=name, graph=_ops.get_default_graph())
+
+
+def _flatten_group_inputs(inputs, out):
+    for x in inputs:
+        if isinstance(x, (list, _pytuple)):
+            _flatten_group_inputs(x, out)
+        elif isinstance(x, dict):
+            _flatten_group_inputs([x[k] for k in sorted(x)], out)
+        else:
+            out.append(x)
+    return out
+
+
+def group(*inputs, **kwargs):
+    """An op that runs all of `inputs` (Tensors/Operations, possibly nested in lists).
+
+    Args:
+      *inputs: tensors or operations to depend on.
+      name: optional name (TF1 default "group_deps").
+
+    Returns:
+      A NoOp `Operation` with a control dependency on every input.
+    """
+    name = kwargs.pop("name", None)
+    if kwargs:
+        raise ValueError("Unknown keyword arguments: " + ", ".join(kwargs.keys()))
+    flat = _flatten_group_inputs(inputs, [])
+    for x in flat:
+        if not (isinstance(x, (_ops.Tensor, _ops.Operation)) or hasattr(x, "_as_graph_element")):
+            raise TypeError("Expected tf.group() expected Tensor arguments not '%s' with type "
+                            "'%s'" % (x, type(x)))
+    with _ops.name_scope(name, "group_deps", flat) as scope:
+        if not flat:
+            return no_op(name=scope)
+        with _ops.control_dependencies(flat):
+            return no_op(name=scope)
+
+
+def with_dependencies(dependencies, output_tensor, name=None):
+    """`output_tensor` passed through an Identity that runs only after `dependencies`."""
+    from headwater.ops import array_ops
+
+    with _ops.name_scope(name, "control_dependency",
+                         list(dependencies) + [output_tensor]) as scope:
+        with _ops.control_dependencies(dependencies):
+            output_tensor = _ops.convert_to_tensor(output_tensor)
+            return array_ops.identity(output_tensor, name=scope)
+
+
+def tuple(tensors, name=None, control_inputs=None):  # noqa: A001 - TF1 public name
+    """Group tensors: each output is available only after all inputs are computed.
+
+    Args:
+      tensors: a list of Tensors, Operations or None.
+      name: optional name scope (default "tuple").
+      control_inputs: extra Operations/Tensors to wait for.
+
+    Returns:
+      A list like `tensors` with each Tensor replaced by a gated identity (and each
+      Operation by a gated group).
+    """
+    with _ops.name_scope(name, "tuple", [t for t in tensors if isinstance(t, _ops.Tensor)]):
+        conv = []
+        for t in tensors:
+            if t is None or isinstance(t, (_ops.Tensor, _ops.Operation)):
+                conv.append(t)
+            else:
+                conv.append(_ops.convert_to_tensor(t))
+        gating = [t if isinstance(t, _ops.Operation) else t.op for t in conv if t is not None]
+        if control_inputs:
+            for c in control_inputs:
+                if isinstance(c, _ops.Tensor):
+                    c = c.op
+                elif not isinstance(c, _ops.Operation):
+                    raise TypeError("Control input must be Operation or Tensor: %s" % (c,))
+                gating.append(c)
+        gating = sorted(set(gating), key=lambda o: o._id)
+        if not gating:
+            raise ValueError("Must have at least one Tensor: %s" % (tensors,))
+        gate = group(*gating)
+        out = []
+        for t in conv:
+            if isinstance(t, _ops.Tensor):
+                out.append(with_dependencies([gate], t))
+            elif isinstance(t, _ops.Operation):
+                with _ops.control_dependencies([gate]):
+                    out.append(group(t))
+            else:
+                out.append(None)
+        return out
+
+
+# ---- nested structures (a small subset of tf.nest) -------------------------------------------
+
+def _is_namedtuple(x):
+    return isinstance(x, _pytuple) and hasattr(type(x), "_fields")
+
+
+def _is_seq(x):
+    return isinstance(x, (list, _pytuple, dict))
+
+
+def _flatten(x):
+    out = []
+    _flatten_into(x, out)
+    return out
+
+
+def _flatten_into(x, out):
+    if isinstance(x, dict):
+        for k in sorted(x):
+            _flatten_into(x[k], out)
+    elif isinstance(x, (list, _pytuple)):
+        for v in x:
+            _flatten_into(v, out)
+    else:
+        out.append(x)
+
+
+def _pack_as(structure, flat):
+    it = iter(flat)
+    res = _pack_rec(structure, it)
+    return res
+
+
+def _pack_rec(s, it):
+    if isinstance(s, dict):
+        vals = {k: _pack_rec(s[k], it) for k in sorted(s)}
+        d = type(s)() if type(s) is not dict else {}
+        for k in s:
+            d[k] = vals[k]
+        return d
+    if _is_namedtuple(s):
+        return type(s)(*[_pack_rec(v, it) for v in s])
+    if isinstance(s, (list, _pytuple)):
+        vals = [_pack_rec(v, it) for v in s]
+        return vals if type(s) is list else type(s)(vals)
+    return next(it)
+
+
+def _seq_type_name(x):
+    return type(x).__name__
+
+
+def _assert_same_structure(a, b, check_types=True):
+    """Raise ValueError/TypeError (as tf.nest) when `a` and `b` are not alike."""
+    if _is_seq(a) != _is_seq(b):
+        raise ValueError("The two structures don't have the same nested structure.\n\n"
+                         "First structure: %s\n\nSecond structure: %s" % (a, b))
+    if not _is_seq(a):
+        return
+    if check_types and type(a) is not type(b):
+        raise TypeError("The two structures don't have the same sequence type. First "
+                        "structure has type %s, while second structure has type %s."
+                        % (type(a), type(b)))
+    if isinstance(a, dict):
+        if set(a) != set(b):
+            raise ValueError("The two dictionaries don't have the same set of keys. First "
+                             "structure has keys %s, while second structure has keys %s."
+                             % (sorted(a, key=str), sorted(b, key=str)))
+        for k in a:
+            _assert_same_structure(a[k], b[k], check_types)
+        return
+    if len(a) != len(b):
+        raise ValueError("The two structures don't have the same nested structure.\n\n"
+                         "First structure: %s\n\nSecond structure: %s\n\nMore specifically: "
+                         "The two structures don't have the same number of elements. First "
+                         "structure has %d elements, while second structure has %d."
+                         % (a, b, len(a), len(b)))
+    for x, y in zip(a, b):
+        _assert_same_structure(x, y, check_types)
+
+
+# ---- branch contexts and guarded kernels -----------------------------------------------------
+
+class ControlFlowContext:
+    """Marks the ops built inside one cond branch or while loop (``op._cond_context``)."""
+
+    __slots__ = ("kind", "name", "outer", "ops", "__weakref__")
+
+    def __init__(self, kind, name, outer):
+        self.kind = kind  # "true branch" / "false branch" / "while loop"
+        self.name = name
+        self.outer = outer
+        self.ops = []
+
+    def encloses(self, other):
+        """True if ops of context `other` may be read from inside this context."""
+        c = self
+        while c is not None:
+            if c is other:
+                return True
+            c = c.outer
+        return other is None
+
+    def __repr__(self):
+        return "<%s of '%s'>" % (self.kind, self.name)
+
+
+class _SubPlanCtx:
+    """The ctx a sub-plan is compiled with: the session state plus the context it runs."""
+
+    __slots__ = ("base", "scope")
+
+    def __init__(self, base, scope):
+        self.base = base
+        self.scope = scope
+
+    def __getattr__(self, name):
+        return getattr(self.base, name)
+
+
+class _GuardedOpDef:
+    """An OpDef stand-in for ops inside a branch/loop: binds only inside its own sub-plan."""
+
+    __slots__ = ("_base", "kernel")
+
+    def __init__(self, base):
+        object.__setattr__(self, "_base", base)
+        object.__setattr__(self, "kernel", self._guarded_kernel)
+
+    def __getattr__(self, name):
+        return getattr(self._base, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._base, name, value)
+
+    def __repr__(self):
+        return "<OpDef %s (in control flow)>" % self._base.type
+
+    def _guarded_kernel(self, op, ctx):
+        scope = op._cond_context
+        if type(ctx) is _SubPlanCtx and ctx.scope is scope:
+            return self._base.kernel(op, ctx.base)
+        raise ValueError(
+            "Operation '%s' was created inside the %s of '%s' and only runs as part of it; it "
+            "cannot be fetched, or used as an input to ops, outside that construct. Fetch the "
+            "outputs of '%s' instead." % (op.name, scope.kind, scope.name, scope.name))
+
+
+_guarded_defs = {}
+
+
+def _guard(op):
+    base = op._op_def
+    if type(base) is _GuardedOpDef:
+        return
+    g = _guarded_defs.get(base.type)
+    if g is None or g._base is not base:
+        g = _guarded_defs[base.type] = _GuardedOpDef(base)
+    op._op_def = g
+
+
+def _run_sub(plan, feeds):
+    try:
+        return plan.fn(feeds)
+    except Exception as e:
+        err = wrap_run_error(plan, e)
+        if err is e:
+            raise
+        raise err from e
+
+
+class _Builder:
+    """Builds ops under a control-flow context and collects what they capture."""
+
+    def __init__(self, graph, ctx):
+        self.graph = graph
+        self.ctx = ctx
+        self.start = len(graph._nodes_in_order)
+        self._prev = None
+        self._deps = None
+
+    def __enter__(self):
+        g = self.graph
+        self._prev = g._cond_context
+        g._cond_context = self.ctx
+        # Outer control dependencies apply to the whole construct (its op), not to each op
+        # inside it.
+        self._deps = g.control_dependencies(None)
+        self._deps.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._deps.__exit__(*exc)
+        self.graph._cond_context = self._prev
+        return False
+
+    def finish(self, extra_tensors, captures, capture_set, ext_control):
+        """Collect member ops, external inputs (into `captures`) and outer control inputs."""
+        ctx = self.ctx
+        members = [op for op in self.graph._nodes_in_order[self.start:]
+                   if op._cond_context is ctx]
+        ctx.ops = members
+
+        def check(t_op, what):
+            oc = t_op._cond_context
+            if not (oc is ctx or oc is None or (ctx.outer is not None
+                                                and ctx.outer.encloses(oc))):
+                raise ValueError(
+                    "%s '%s' was created inside the %s of '%s' and cannot be used in the %s of "
+                    "'%s'." % (what, t_op.name, oc.kind, oc.name, ctx.kind, ctx.name))
+
+        def capture(t):
+            if t._op._cond_context is ctx:
+                return
+            check(t._op, "Tensor")
+            if t not in capture_set:
+                capture_set.add(t)
+                captures.append(t)
+
+        for op in members:
+            ref = op._op_def.ref_inputs
+            for i, t in enumerate(op._inputs):
+                if ref and i in ref:
+                    continue
+                capture(t)
+            ext = [c for c in op._control_inputs if c._cond_context is not ctx]
+            for c in ext:
+                check(c, "Operation")
+                op._control_inputs.remove(c)
+                if c not in ext_control:
+                    ext_control.append(c)
+        for t in extra_tensors:
+            capture(t)
+        for op in members:
+            _guard(op)
+        return members
+
+
+def _to_output_tensor(x, fn_name, branch_value):
+    if isinstance(x, _ops.Tensor):
+        return x
+    if x is None:
+        raise ValueError("%s returned None inside its output structure; every output of a "
+                         "cond branch must be a Tensor (or convertible to one)." % fn_name)
+    if isinstance(x, _ops.Operation):
+        # TF1 uses the branch's pivot as the proxy of an Operation output: a bool that equals
+        # the predicate, available once the op has run.
+        from headwater.ops import array_ops
+
+        with _ops.control_dependencies([x]):
+            return array_ops.constant(branch_value, name="Const")
+    return _ops.convert_to_tensor(x)
+
+
+# ---- If ------------------------------------------------------------------------------------
+
+def _if_infer(inputs, attrs):
+    return attrs["output_specs"]
+
+
+def _if_kernel(op, ctx):
+    a = op._attrs
+    caps = op._inputs[1:]
+    g = op._graph
+    tplan = compile_plan(a["then_outputs"], [], caps, _SubPlanCtx(ctx, a["then_context"]), g)
+    eplan = compile_plan(a["else_outputs"], [], caps, _SubPlanCtx(ctx, a["else_context"]), g)
+    n = len(op._outputs)
+
+    if n == 1:
+        def if_(pred, *caps):
+            return _run_sub(tplan if pred else eplan, caps)[0]
+    elif n == 0:
+        def if_(pred, *caps):
+            _run_sub(tplan if pred else eplan, caps)
+    else:
+        def if_(pred, *caps):
+            return _run_sub(tplan if pred else eplan, caps)
+    return if_
+
+
+register_op("If", _if_infer, _if_kernel, stateful=True)
+
+
+def _unpack_if_singleton(res):
+    if isinstance(res, (list, _pytuple)) and len(res) == 1:
+        return res[0]
+    return res
+
+
+def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, fn2=None):
+    """Return `true_fn()` if `pred` is true else `false_fn()`; only the taken branch runs.
+
+    Args:
+      pred: a scalar bool Tensor (a Python bool is rejected, as in TF1).
+      true_fn, false_fn: callables returning the same nested structure of tensors.
+      strict: if False (TF1 default), a single-element list/tuple output is unpacked.
+      name: optional name scope (default "cond").
+      fn1, fn2: deprecated aliases of true_fn/false_fn.
+
+    Returns:
+      The structure returned by the branches, with tensors whose static shape is the most
+      specific shape compatible with both branches.
+    """
+    if fn1 is not None:
+        if true_fn is not None:
+            raise TypeError("cond(): true_fn and fn1 may not be set simultaneously.")
+        true_fn = fn1
+    if fn2 is not None:
+        if false_fn is not None:
+            raise TypeError("cond(): false_fn and fn2 may not be set simultaneously.")
+        false_fn = fn2
+    if not callable(true_fn):
+        raise TypeError("true_fn must be callable.")
+    if not callable(false_fn):
+        raise TypeError("false_fn must be callable.")
+    if isinstance(pred, bool):
+        raise TypeError("pred must not be a Python bool")
+    with _ops.name_scope(name, "cond", [pred]) as scope:
+        pred = _ops.convert_to_tensor(pred)
+        if pred.dtype != _dtypes.bool:
+            raise TypeError("Input 'pred' of 'cond' has type %s that does not match expected "
+                            "type of bool." % pred.dtype.name)
+        pdims = pred.shape._dims
+        if pdims is not None and len(pdims) != 0:
+            raise ValueError("Shape must be rank 0 but is rank %d for 'cond' predicate %s "
+                             "(shape %s)." % (len(pdims), pred.name, pred.shape))
+        graph = pred.graph
+        outer = graph._cond_context
+        op_name = scope[:-1]
+        captures, capture_set, ext_control = [], set(), []
+        results = []
+        for fn, kind, fn_name, value in ((true_fn, "true branch", "true_fn", True),
+                                         (false_fn, "false branch", "false_fn", False)):
+            ctx = ControlFlowContext(kind, op_name, outer)
+            b = _Builder(graph, ctx)
+            with b:
+                res = fn()
+                if res is None:
+                    raise ValueError("%s must have a return value." % fn_name)
+                flat = [_to_output_tensor(x, fn_name, value) for x in _flatten(res)]
+            b.finish(flat, captures, capture_set, ext_control)
+            results.append((ctx, res, flat))
+        (tctx, tres, tflat), (fctx, fres, fflat) = results
+        try:
+            _assert_same_structure(tres, fres)
+        except TypeError as e:
+            raise TypeError("Incompatible return types of true_fn and false_fn: %s" % e) \
+                from None
+        except ValueError as e:
+            raise ValueError("Incompatible return values of true_fn and false_fn: %s" % e) \
+                from None
+        specs = []
+        for t, f in zip(tflat, fflat):
+            if t.dtype.base_dtype != f.dtype.base_dtype:
+                raise ValueError("Outputs of true_fn and false_fn must have the same type: "
+                                 "%s, %s" % (t.dtype.name, f.dtype.name))
+            specs.append((t.dtype, t.shape.most_specific_compatible_shape(f.shape)))
+        attrs = {"output_specs": specs, "then_outputs": tflat, "else_outputs": fflat,
+                 "then_context": tctx, "else_context": fctx, "then_ops": tctx.ops,
+                 "else_ops": fctx.ops, "captures": list(captures),
+                 "Tout": [s[0] for s in specs]}
+        with _ops.control_dependencies(ext_control):
+            op = _ops._create_op(graph, "If", [pred] + captures, attrs, scope, None)
+        outs = op._outputs
+        res = _pack_as(tres, outs)
+        if not strict:
+            res = _unpack_if_singleton(res)
+        return res
+
+
+# ---- case ----------------------------------------------------------------------------------
+
+def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
+    """Run the fn of the first true predicate (nested `cond`s), else `default`.
+
+    Args:
+      pred_fn_pairs: list of (bool scalar Tensor, callable) pairs, or a dict.
+      default: callable run when no predicate is true; if None the last pair's fn is used.
+      exclusive: if True, fail at run time when more than one predicate is true.
+      strict, name: as for `cond`.
+
+    Returns:
+      The output of the chosen fn.
+    """
+    if isinstance(pred_fn_pairs, dict):
+        pairs = list(pred_fn_pairs.items())
+    elif isinstance(pred_fn_pairs, (list, _pytuple)):
+        pairs = list(pred_fn_pairs)
+    else:
+        raise TypeError("fns must be a list, tuple, or dict")
+    preds, fns = [], []
+    for p in pairs:
+        if not isinstance(p, _pytuple) or len(p) != 2:
+            raise TypeError("Each entry in pred_fn_pairs must be a 2-tuple")
+        pred, fn = p
+        if not isinstance(pred, _ops.Tensor) or pred.dtype != _dtypes.bool:
+            raise TypeError("pred must be Tensor of type bool: %s" % getattr(pred, "name", pred))
+        if not callable(fn):
+            raise TypeError("fn for pred %s must be callable." % pred.name)
+        preds.append(pred)
+        fns.append(fn)
+    if default is not None and not callable(default):
+        raise TypeError("default must be callable.")
+    if not preds:
+        if default is None:
+            raise ValueError("pred_fn_pairs must not be empty when default is None")
+        return default()
+    with _ops.name_scope(name, "case", preds):
+        all_preds = list(preds)
+        if default is None:
+            default, preds, fns = fns[-1], preds[:-1], fns[:-1]
+        fn = default
+        for pred, action in reversed(list(zip(preds, fns))):
+            fn = _cond_thunk(pred, action, fn, strict)
+        if exclusive and len(all_preds) > 1:
+            from headwater.ops import check_ops
+
+            chk = check_ops._at_most_n_true(all_preds, 1, "Input error: exclusive=True")
+            with _ops.control_dependencies([chk]):
+                return fn()
+        return fn()
+
+
+def _cond_thunk(pred, true_fn, false_fn, strict):
+    def thunk():
+        return cond(pred, true_fn, false_fn, strict=strict)
+    return thunk
+
+
+# ---- While ---------------------------------------------------------------------------------
+
+def _loopvar_infer(inputs, attrs):
+    return [(attrs["dtype"], attrs["shape"])]
+
+
+def _loopvar_kernel(op, ctx):
+    def loop_var():
+        raise errors.InvalidArgumentError(None, None, "Loop variable '%s' has no value outside "
+                                          "its while loop." % op.name)
+    return loop_var
+
+
+register_op("_LoopVar", _loopvar_infer, _loopvar_kernel, default_name="Identity")
+
+
+def _while_kernel(op, ctx):
+    a = op._attrs
+    n = a["num_vars"]
+    has_max = a["has_max"]
+    feeds = list(a["proxies"]) + list(a["captures"])
+    sub = _SubPlanCtx(ctx, a["context"])
+    g = op._graph
+    cplan = compile_plan([a["cond_output"]], [], feeds, sub, g)
+    bplan = compile_plan(a["body_outputs"], [], feeds, sub, g)
+
+    def while_(*args):
+        if has_max:
+            limit = args[-1]
+            args = args[:-1]
+        vals = list(args[:n])
+        caps = list(args[n:])
+        i = 0
+        if has_max:
+            while i < limit and _run_sub(cplan, vals + caps)[0]:
+                vals = _run_sub(bplan, vals + caps)
+                i += 1
+        else:
+            while _run_sub(cplan, vals + caps)[0]:
+                vals = _run_sub(bplan, vals + caps)
+        return vals[0] if n == 1 else vals
+
+    return while_
+
+
+def _while_infer(inputs, attrs):
+    return attrs["output_specs"]
+
+
+register_op("While", _while_infer, _while_kernel, stateful=True)
+
+
+def _shape_leq(a, b):
+    """True if shape `a` is at least as specific as invariant `b`."""
+    bd = b._dims
+    if bd is None:
+        return True
+    ad = a._dims
+    if ad is None or len(ad) != len(bd):
+        return False
+    for x, y in zip(ad, bd):
+        if y is not None and x != y:
+            return False
+    return True
+
+
+def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
+               back_prop=True, swap_memory=False, name=None, maximum_iterations=None,
+               return_same_structure=False):
+    """Repeat `body` while `cond` is true (TF1's `tf.while_loop`).
+
+    Args:
+      cond: callable taking the loop variables, returning a scalar bool tensor.
+      body: callable taking the loop variables, returning new values of the same structure.
+      loop_vars: a Tensor, or a (nested) list/tuple/dict of tensors.
+      shape_invariants: shapes (same structure) the variables may take; by default a
+        variable's shape may not change across iterations.
+      maximum_iterations: optional int (or int scalar Tensor) bounding the iterations.
+      return_same_structure: if False, a single loop variable is returned unwrapped.
+      parallel_iterations, back_prop, swap_memory: accepted for compatibility.
+
+    Returns:
+      The loop variables after the last iteration.
+    """
+    if not callable(cond):
+        raise TypeError("cond must be callable.")
+    if not callable(body):
+        raise TypeError("body must be callable.")
+    if parallel_iterations < 1:
+        raise TypeError("parallel_iterations must be a positive integer.")
+    if loop_vars is None or (_is_seq(loop_vars) and not _flatten(loop_vars)):
+        raise ValueError("No loop variables provided")
+    with _ops.name_scope(name, "while", [t for t in _flatten(loop_vars)
+                                         if isinstance(t, _ops.Tensor)]) as scope:
+        flat_in = [_ops.convert_to_tensor(x) for x in _flatten(loop_vars)]
+        graph = flat_in[0].graph
+        max_t = None
+        if maximum_iterations is not None:
+            max_t = _ops.convert_to_tensor(maximum_iterations, name="maximum_iterations")
+            if max_t.shape.ndims is not None and max_t.shape.ndims > 0:
+                raise ValueError("maximum_iterations must be a scalar, saw shape: %s"
+                                 % max_t.shape)
+            if not max_t.dtype.is_integer:
+                raise TypeError("maximum_iterations must be an integer tensor, got %s"
+                                % max_t.dtype.name)
+        if shape_invariants is not None:
+            inv = [_ts.as_shape(s) for s in _flatten_shapes(shape_invariants)]
+            if len(inv) != len(flat_in):
+                raise ValueError("shape_invariants must have the same structure as loop_vars: "
+                                 "%d loop variables but %d shape invariants."
+                                 % (len(flat_in), len(inv)))
+            for t, s in zip(flat_in, inv):
+                if not _shape_leq(t.shape, s):
+                    raise ValueError(
+                        "The shape invariant specified for %s is not compatible with the "
+                        "initial shape of the loop variable. It enters the loop with shape %s, "
+                        "but the specified shape invariant is %s." % (t.name, t.shape, s))
+        else:
+            inv = [t.shape for t in flat_in]
+
+        op_name = scope[:-1]
+        ctx = ControlFlowContext("while loop", op_name, graph._cond_context)
+        b = _Builder(graph, ctx)
+        with b:
+            proxies = [_ops.apply_op("_LoopVar", [], {"dtype": t.dtype, "shape": s},
+                                     name="Identity", graph=graph)
+                       for t, s in zip(flat_in, inv)]
+            packed = _pack_as(loop_vars, proxies) if _is_seq(loop_vars) else proxies[0]
+            positional = isinstance(loop_vars, (list, _pytuple))
+            args = list(packed) if positional else [packed]
+            c = cond(*args)
+            if isinstance(c, (bool, np.bool_)):
+                from headwater.ops import array_ops
+
+                c = array_ops.constant(bool(c))
+            c = _ops.convert_to_tensor(c)
+            if c.dtype != _dtypes.bool or (c.shape._dims is not None and
+                                           len(c.shape._dims) != 0):
+                raise TypeError("cond of while_loop '%s' must return a scalar bool tensor, "
+                                "got %s" % (op_name, c))
+            res = body(*args)
+            if positional:
+                if not _is_seq(res):
+                    res = [res]
+                _assert_same_structure(list(args), list(res))
+            else:
+                if (not _is_seq(loop_vars) and isinstance(res, (list, _pytuple))
+                        and len(res) == 1):
+                    res = res[0]
+                _assert_same_structure(packed, res)
+            flat_out = [_ops.convert_to_tensor(x) for x in _flatten(res)]
+        for t_in, p, s, t_out in zip(flat_in, proxies, inv, flat_out):
+            if t_out.dtype.base_dtype != t_in.dtype.base_dtype:
+                raise TypeError("Loop var %s enters the loop with type %s, but has type %s "
+                                "after 1 iteration (%s)." % (t_in.name, t_in.dtype.name,
+                                                             t_out.dtype.name, t_out.name))
+            if not _shape_leq(t_out.shape, s):
+                raise ValueError(
+                    "Input tensor '%s' enters the loop with shape %s, but has shape %s after "
+                    "one iteration. To allow the shape to vary across iterations, use the "
+                    "`shape_invariants` argument of tf.while_loop to specify a less-specific "
+                    "shape." % (t_in.name, s, t_out.shape))
+        captures, capture_set, ext_control = [], set(proxies), []
+        b.finish([c] + flat_out, captures, capture_set, ext_control)
+        specs = [(t.dtype, s) for t, s in zip(flat_in, inv)]
+        attrs = {"output_specs": specs, "num_vars": len(flat_in), "proxies": proxies,
+                 "cond_output": c, "body_outputs": flat_out, "captures": list(captures),
+                 "context": ctx, "body_ops": ctx.ops, "has_max": max_t is not None,
+                 "T": [s[0] for s in specs]}
+        inputs = flat_in + captures + ([max_t] if max_t is not None else [])
+        with _ops.control_dependencies(ext_control):
+            op = _ops._create_op(graph, "While", inputs, attrs, scope, None)
+        outs = op._outputs
+        if len(outs) == 1 and not return_same_structure:
+            return outs[0]
+        return _pack_as(res, outs)
+
+
+def _flatten_shapes(s):
+    """Flatten a structure of shapes, where a list of ints/None is one shape, not a list."""
+    if isinstance(s, _ts.TensorShape):
+        return [s]
+    if isinstance(s, dict):
+        out = []
+        for k in sorted(s):
+            out.extend(_flatten_shapes(s[k]))
+        return out
+    if isinstance(s, (list, _pytuple)) and not _is_namedtuple(s):
+        if all(x is None or isinstance(x, (int, _ts.Dimension)) for x in s) and s:
+            return [s]
+        out = []
+        for x in s:
+            out.extend(_flatten_shapes(x))
+        return out
+    return [s]
