@@ -511,3 +511,54 @@ def test_while_loop_var_cannot_be_fetched(g):
         assert s.run(r) == 3
         with pytest.raises(tf.errors.InvalidArgumentError, match="while loop of 'while'"):
             s.run(seen[0])
+
+
+def test_cond_inside_while_reads_loop_vars_and_while_inside_cond(g):
+    def body(i, acc):
+        acc = tf.cond(tf.equal(i, 2), lambda: acc * 10, lambda: acc + i)
+        return i + 1, acc
+
+    _, r = tf.while_loop(lambda i, a: i < 4, body, [tf.constant(0), tf.constant(1)])
+    p = tf.placeholder(tf.bool, [])
+    w = tf.cond(p, lambda: tf.while_loop(lambda k: k < 10, lambda k: k + 3, [tf.constant(0)]),
+                lambda: tf.constant(-1))
+    with tf.Session() as s:
+        assert s.run(r) == ((1 + 0 + 1) * 10) + 3
+        assert s.run(w, {p: True}) == 12
+        assert s.run(w, {p: False}) == -1
+
+
+def test_while_body_assign_runs_each_iteration(g):
+    v = tf.Variable(0, name="counter")
+
+    def body(i):
+        with tf.control_dependencies([tf.assign_add(v, 100)]):
+            return i + 1
+
+    r = tf.while_loop(lambda i: i < 5, body, [tf.constant(0)])
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        assert s.run(r) == 5
+        assert s.run(v) == 500
+
+
+def test_feeding_a_captured_tensor_reaches_the_branch(g):
+    a = tf.constant(2)
+    b = a * 5
+    out = tf.cond(tf.constant(True), lambda: b + 1, lambda: b)
+    with tf.Session() as s:
+        assert s.run(out) == 11
+        assert s.run(out, {b: 100}) == 101
+
+
+def test_if_op_records_branches_for_gradients(g):
+    x = tf.placeholder(tf.float32, [])
+    y = tf.placeholder(tf.float32, [])
+    out = tf.cond(tf.less(x, y), lambda: x * 2.0, lambda: y + 1.0)
+    op = out.op
+    assert op.inputs[0].dtype == tf.bool and set(op.inputs[1:]) == {x, y}
+    assert [t.op.type for t in op.get_attr("then_outputs")] == ["Mul"]
+    assert [t.op.type for t in op.get_attr("else_outputs")] == ["AddV2"]
+    assert {o.type for o in op.get_attr("then_ops")} == {"Mul", "Const"}
+    assert op.get_attr("captures") == list(op.inputs[1:])
+    assert all(o._cond_context is op.get_attr("then_context") for o in op.get_attr("then_ops"))

@@ -15,7 +15,6 @@ from headwater.framework import errors
 from headwater.framework import ops as _ops
 from headwater.framework import tensor_shape as _ts
 from headwater.framework.op_registry import register_op
-from headwater.ops.common import broadcast_shapes, check_same_dtype
 
 __all__ = [
     "assert_equal",
@@ -51,8 +50,9 @@ def _predicate_kernel(op, ctx):
     return op._attrs["fn"]
 
 
-# Outputs are computed by a Python function of the input values (attr "fn"); used for rank
-# checks on tensors of unknown rank, monotonicity tests and case(exclusive=True).
+# Outputs are computed by a Python function of the input values (attr "fn"): one fused op for
+# checks that would otherwise need several array ops (rank of unknown-rank tensors,
+# monotonicity, case(exclusive=True)).
 register_op("_CheckPredicate", _predicate_infer, _predicate_kernel,
             default_name="CheckPredicate")
 
@@ -118,17 +118,11 @@ def _convert_pair(x, y):
     return x, y
 
 
-def _all_compare(math_name, np_func, x, y):
-    """reduce_all(math_op(x, y)) as a scalar bool tensor."""
-    from headwater.ops import math_ops
+def _all_compare(math_name, x, y):
+    """reduce_all(math_op(x, y)) as a scalar bool tensor (dtype/broadcast errors at build)."""
+    from headwater.ops import math_ops  # imported lazily: math_ops may import this module
 
-    fn = getattr(math_ops, math_name, None)
-    red = getattr(math_ops, "reduce_all", None)
-    if fn is not None and red is not None:
-        return red(fn(x, y))
-    check_same_dtype(math_name, x, y)
-    broadcast_shapes(math_name, x, y)
-    return _predicate([x, y], lambda a, b: np.all(np_func(a, b)))
+    return math_ops.reduce_all(getattr(math_ops, math_name)(x, y))
 
 
 def _binary_assert(sym, opname, math_name, np_func, x, y, data, summarize, message, name):
@@ -142,7 +136,7 @@ def _binary_assert(sym, opname, math_name, np_func, x, y, data, summarize, messa
                     "y (%s) = " % y.name, y]
         if message is not None:
             data = [message] + list(data)
-        condition = _all_compare(math_name, np_func, x, y)
+        condition = _all_compare(math_name, x, y)
         xs = _constant_value(x)
         ys = _constant_value(y)
         if xs is not None and ys is not None:

@@ -192,9 +192,7 @@ def _flatten_into(x, out):
 
 
 def _pack_as(structure, flat):
-    it = iter(flat)
-    res = _pack_rec(structure, it)
-    return res
+    return _pack_rec(structure, iter(flat))
 
 
 def _pack_rec(s, it):
@@ -210,10 +208,6 @@ def _pack_rec(s, it):
         vals = [_pack_rec(v, it) for v in s]
         return vals if type(s) is list else type(s)(vals)
     return next(it)
-
-
-def _seq_type_name(x):
-    return type(x).__name__
 
 
 def _assert_same_structure(a, b, check_types=True):
