@@ -977,3 +977,92 @@ def test_tensordot(graph):
         np.testing.assert_allclose(v, e, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="Dimensions must be equal"):
         tf.tensordot(ta, tb, [[0], [0]])
+
+
+# ---- kernel selection ---------------------------------------------------------------------------
+
+
+class _FakeC:
+    """Stands in for headwater._C: records which kernels the ops bind to."""
+
+    def __init__(self):
+        self.calls = []
+
+    def _binary(self, name, fn):
+        def k(a, b, out=None):
+            assert a.dtype == b.dtype and a.dtype in (np.float32, np.float64)
+            self.calls.append(name)
+            return fn(a, b)
+        return k
+
+    def __getattr__(self, name):
+        fns = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
+        if name in fns:
+            return self._binary(name, fns[name])
+        raise AttributeError(name)
+
+    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+        assert a.ndim in (2, 3) and b.ndim in (2, 3)
+        self.calls.append(("matmul", transpose_a, transpose_b))
+        return np.matmul(np.swapaxes(a, -1, -2) if transpose_a else a,
+                         np.swapaxes(b, -1, -2) if transpose_b else b)
+
+
+def test_native_kernels_bound_for_large_float_inputs_only(graph, monkeypatch):
+    from headwater.ops import math_ops
+
+    fake = _FakeC()
+    monkeypatch.setattr(math_ops, "_C", fake)
+    big = sample("float32", (80, 80))
+    small = sample("float32", (3,))
+    tb, ts = tf.constant(big), tf.constant(small)
+    p = tf.placeholder(tf.float32, [None, 80])
+    fetches = [tb + tb, tb * tb, tb - tb, tb / (tb * tb + 1), ts + ts, ts * ts, p + p]
+    v = run(fetches, {p: big})
+    np.testing.assert_allclose(v[0], big + big)
+    np.testing.assert_allclose(v[3], big / (big * big + 1), rtol=1e-6)
+    np.testing.assert_allclose(v[6], big + big)
+    assert sorted(c for c in fake.calls) == sorted(["add", "mul", "sub", "mul", "add", "div",
+                                                    "add"])
+    fake.calls.clear()
+    # A partially known shape decides at run time: small feeds stay on numpy.
+    run(p + p, {p: big[:2]})
+    assert fake.calls == []
+    ti = tf.constant(np.ones((80, 80), np.int32))
+    run(ti + ti)
+    assert fake.calls == []
+
+
+def test_native_matmul_bound_with_transposes(graph, monkeypatch):
+    from headwater.ops import math_ops
+
+    fake = _FakeC()
+    monkeypatch.setattr(math_ops, "_C", fake)
+    a = sample("float32", (40, 30))
+    b = sample("float32", (20, 30))
+    t = tf.matmul(tf.constant(a), tf.constant(b), transpose_b=True)
+    np.testing.assert_allclose(run(t), a @ b.T, rtol=1e-5)
+    assert fake.calls == [("matmul", False, True)]
+    fake.calls.clear()
+    run(tf.matmul(tf.constant(a[:2, :2]), tf.constant(b[:2, :2])))
+    assert fake.calls == []  # tiny products stay on numpy
+    x = sample("float64", (3, 40, 30))
+    y = sample("float64", (1, 40, 30))
+    t3 = tf.matmul(tf.constant(x), tf.constant(y), adjoint_a=True)
+    np.testing.assert_allclose(run(t3), np.matmul(np.swapaxes(x, 1, 2), y), rtol=1e-10)
+    assert fake.calls == [("matmul", True, False)]
+
+
+def test_ops_accept_numpy_scalar_values(graph):
+    # 0-d results travel between kernels as numpy scalars.
+    x = tf.constant(np.array([[1.5, -2.5], [3.0, 4.0]], np.float32))
+    s = tf.reduce_sum(x)
+    chain = [tf.reduce_sum(s), tf.reduce_max(s, keepdims=True), tf.cast(s, tf.int32),
+             tf.where(s > 0, s, -s), tf.add_n([s, s, s]), tf.rsqrt(s),
+             tf.cumsum(tf.reduce_sum(x, 0)), s * s, tf.sigmoid(s), tf.argmax(tf.reduce_sum(x, 1))]
+    v = run(chain)
+    assert v[0] == np.float32(6.0) and v[1] == np.float32(6.0) and v[2] == 6
+    assert v[3] == np.float32(6.0) and v[4] == np.float32(18.0)
+    np.testing.assert_allclose(v[5], 1 / np.sqrt(6.0), rtol=1e-6)
+    assert np.asarray(v[7]).dtype == np.float32 and v[7] == 36.0
+    assert v[9] == 1

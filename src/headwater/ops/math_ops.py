@@ -1274,6 +1274,9 @@ def _deprecated_lookup(new_name, new_value, old_name, old_value):
     return new_value
 
 
+_ALL_AXES = {}
+
+
 def _reduction_dims(x, axis):
     if axis is not None:
         if isinstance(axis, _ops.Tensor) or hasattr(axis, "_as_graph_element"):
@@ -1281,9 +1284,14 @@ def _reduction_dims(x, axis):
         return to_tensor(axis, preferred_dtype=_dt.int32, name="Const")
     dims = x._shape._dims
     if dims is not None:
-        from headwater.ops import array_ops
-
-        return array_ops.constant(np.arange(len(dims), dtype=np.int32))
+        arr = _ALL_AXES.get(len(dims))
+        if arr is None:
+            arr = np.arange(len(dims), dtype=np.int32)
+            arr.flags.writeable = False
+            _ALL_AXES[len(dims)] = arr
+        # A read-only array can back every such Const; this skips the general conversion.
+        return _ops.apply_op("Const", [], {"value": arr, "dtype": _dt.int32}, name="Const",
+                             graph=x._op._graph)
     # Unknown rank: the axes are only known at run time.
     from headwater.ops import array_ops
 
@@ -1884,18 +1892,67 @@ def tensordot(a, b, axes, name=None):
 # ---- operator overloading on Tensor ---------------------------------------------------------------
 
 
-def _binary_operator(fn, opname):
+def _const_operand(value, dtype, name, g):
+    """A Const of Python scalar `value` as `dtype`, named exactly `name` (ends with "/").
+
+    Python scalars are the common operator operand (`x * 2`); building their constant
+    directly skips the general conversion, which costs more than the op itself. Anything
+    unusual (bools, lists, out-of-range ints, int tensors with float values...) takes the
+    general path so TF1's conversion errors are kept.
+    """
+    t = type(value)
+    if (t is float and dtype.is_floating) or (t is int and (dtype.is_integer or
+                                                            dtype.is_floating)):
+        if dtype is not _dt.bfloat16:
+            try:
+                arr = np.array(value, dtype=dtype.as_numpy_dtype)
+            except OverflowError:
+                arr = None
+            if arr is not None:
+                arr.flags.writeable = False
+                return _ops.apply_op("Const", [], {"value": arr, "dtype": dtype}, name=name,
+                                     graph=g)
+    return to_tensor(value, dtype=dtype, name=name)
+
+
+def _binary_operator(fn, opname, simple):
     """`x <op> y` and the reflected `y <op> x` for `fn`, inside a scope named `opname` (TF1
-    names `a + b` "add"); a non-tensor operand is converted to the tensor's dtype."""
+    names `a + b` "add"); a non-tensor operand is converted to the tensor's dtype.
+
+    For `simple` functions (that create just their op) the scope is only named, not entered:
+    the op and a converted operand get the names the scope would give them ("add",
+    "add/y"), at a fraction of the cost.
+    """
+    _Tensor = _ops.Tensor
+    _get_default_graph = _ops.get_default_graph
+
     def op(x, y):
+        g = x._op._graph
+        if simple and g is _get_default_graph():
+            scope = g.unique_name(opname)
+            if type(y) is not _Tensor:
+                if isinstance(y, _Tensor) or hasattr(y, "_as_graph_element"):
+                    y = to_tensor(y)
+                else:
+                    y = _const_operand(y, x._dtype.base_dtype, scope + "/y/", g)
+            return fn(x, y, name=scope + "/")
         with _ops.name_scope(None, opname, [x, y]) as name:
-            if not isinstance(y, _ops.Tensor):
+            if not isinstance(y, _Tensor):
                 y = to_tensor(y, dtype=x._dtype.base_dtype, name="y")
             return fn(x, y, name=name)
 
     def rop(y, x):
+        g = y._op._graph
+        if simple and g is _get_default_graph():
+            scope = g.unique_name(opname)
+            if type(x) is not _Tensor:
+                if isinstance(x, _Tensor) or hasattr(x, "_as_graph_element"):
+                    x = to_tensor(x)
+                else:
+                    x = _const_operand(x, y._dtype.base_dtype, scope + "/x/", g)
+            return fn(x, y, name=scope + "/")
         with _ops.name_scope(None, opname, [x, y]) as name:
-            if not isinstance(x, _ops.Tensor):
+            if not isinstance(x, _Tensor):
                 x = to_tensor(x, dtype=y._dtype.base_dtype, name="x")
             return fn(x, y, name=name)
     return op, rop
@@ -1905,12 +1962,12 @@ def _matmul_operator_fn(x, y, name=None):
     return matmul(x, y, name=name)
 
 
-for _opname, _fn, _scope in [
-        ("add", add, "add"), ("sub", subtract, "sub"), ("mul", multiply, "mul"),
-        ("truediv", truediv, "truediv"), ("floordiv", floordiv, "floordiv"),
-        ("mod", floormod, "mod"), ("pow", pow, "pow"), ("matmul", _matmul_operator_fn, "matmul"),
-        ("and", logical_and, "and"), ("or", logical_or, "or"), ("xor", logical_xor, "xor")]:
-    _f, _rf = _binary_operator(_fn, _scope)
+for _opname, _fn, _simple in [
+        ("add", add, True), ("sub", subtract, True), ("mul", multiply, True),
+        ("truediv", truediv, False), ("floordiv", floor_div, True), ("mod", floormod, True),
+        ("pow", pow, False), ("matmul", _matmul_operator_fn, False),
+        ("and", logical_and, True), ("or", logical_or, True), ("xor", logical_xor, False)]:
+    _f, _rf = _binary_operator(_fn, _opname, _simple)
     _ops.Tensor._override_operator("__%s__" % _opname, _f)
     _ops.Tensor._override_operator("__r%s__" % _opname, _rf)
 
@@ -1935,4 +1992,4 @@ _ops.Tensor._override_operator("__le__", less_equal)
 _ops.Tensor._override_operator("__gt__", greater)
 _ops.Tensor._override_operator("__ge__", greater_equal)
 
-del _t, _n, _allowed, _k, _f, _out, _mk, _opname, _fn, _scope, _rf
+del _t, _n, _allowed, _k, _f, _out, _mk, _opname, _fn, _simple, _rf
