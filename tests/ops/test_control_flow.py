@@ -562,3 +562,22 @@ def test_if_op_records_branches_for_gradients(g):
     assert {o.type for o in op.get_attr("then_ops")} == {"Mul", "Const"}
     assert op.get_attr("captures") == list(op.inputs[1:])
     assert all(o._cond_context is op.get_attr("then_context") for o in op.get_attr("then_ops"))
+
+
+def test_outside_control_flow_lifts_ops_out_of_a_branch(g):
+    from headwater.ops.control_flow_ops import outside_control_flow
+
+    lifted = []
+
+    def t():
+        with outside_control_flow():
+            c = tf.constant(5)  # e.g. a variable initializer: runs on its own
+            lifted.append(c)
+        return c * 2
+
+    out = tf.cond(tf.constant(True), t, lambda: tf.constant(0))
+    assert lifted[0].op._cond_context is None
+    assert lifted[0] in out.op.inputs  # read by the branch as a capture
+    with tf.Session() as s:
+        assert s.run(lifted[0]) == 5
+        assert s.run(out) == 10

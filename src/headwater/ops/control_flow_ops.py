@@ -34,7 +34,7 @@ from headwater.framework import dtypes as _dtypes
 from headwater.framework import errors
 from headwater.framework import ops as _ops
 from headwater.framework import tensor_shape as _ts
-from headwater.framework.op_registry import register_op
+from headwater.framework.op_registry import get_op_def, register_op
 from headwater.runtime.plan import compile_plan, wrap_run_error
 
 # `tuple` is a public TF name exported by this module; keep the builtin reachable.
@@ -62,7 +62,10 @@ def _noop_kernel(op, ctx):
     return no_op
 
 
-register_op("NoOp", _no_outputs, _noop_kernel)
+try:  # state_ops may register the same NoOp lazily for its initializer groups
+    get_op_def("NoOp")
+except KeyError:
+    register_op("NoOp", _no_outputs, _noop_kernel)
 
 
 def no_op(name=None):
@@ -317,6 +320,32 @@ def _guard(op):
     if g is None or g._base is not base:
         g = _guarded_defs[base.type] = _GuardedOpDef(base)
     op._op_def = g
+
+
+class outside_control_flow:  # noqa: N801 - used like a function
+    """Build ops outside any cond branch / loop body (and outer control dependencies).
+
+    For code that must create ops which run on their own, like TF1's `init_scope` lifting a
+    variable's initializer out of a `cond`: `with outside_control_flow(graph): ...`.
+    """
+
+    __slots__ = ("_graph", "_prev", "_deps")
+
+    def __init__(self, graph=None):
+        self._graph = graph if graph is not None else _ops.get_default_graph()
+
+    def __enter__(self):
+        g = self._graph
+        self._prev = g._cond_context
+        g._cond_context = None
+        self._deps = g.control_dependencies(None)
+        self._deps.__enter__()
+        return g
+
+    def __exit__(self, *exc):
+        self._deps.__exit__(*exc)
+        self._graph._cond_context = self._prev
+        return False
 
 
 def _run_sub(plan, feeds):
