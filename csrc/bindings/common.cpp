@@ -10,14 +10,37 @@ py::array as_array(py::handle obj) {
   return py::module_::import("numpy").attr("asarray")(obj);
 }
 
+namespace {
+
+// numpy type numbers of float32/float64 (NPY_FLOAT, NPY_DOUBLE): part of numpy's stable ABI.
+constexpr int kNpyFloat = 11;
+constexpr int kNpyDouble = 12;
+
+bool little_endian() {
+  const uint16_t probe = 1;
+  return *reinterpret_cast<const unsigned char*>(&probe) == 1;
+}
+
+// Reads the descriptor fields directly: cheaper than comparing dtype objects, which matters for
+// small arrays where the binding is most of the cost.
+bool native_order(const py::dtype& dt) {
+  const char bo = dt.byteorder();
+  return bo == '=' || bo == '|' || bo == (little_endian() ? '<' : '>');
+}
+
+}  // namespace
+
 Kind kind_of(const py::array& a) {
   const py::dtype dt = a.dtype();
-  if (dt.equal(py::dtype::of<float>())) return Kind::f32;
-  if (dt.equal(py::dtype::of<double>())) return Kind::f64;
-  // Byte-swapped floats are still floats; readable() converts them.
-  if (dt.kind() == 'f' && dt.itemsize() == 4) return Kind::f32;
-  if (dt.kind() == 'f' && dt.itemsize() == 8) return Kind::f64;
-  return Kind::other;
+  // Byte-swapped floats count too; readable() converts them.
+  switch (dt.num()) {
+    case kNpyFloat:
+      return Kind::f32;
+    case kNpyDouble:
+      return Kind::f64;
+    default:
+      return Kind::other;
+  }
 }
 
 std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
@@ -42,7 +65,7 @@ std::string shape_str(const py::array& a) {
 
 py::array readable(py::array a) {
   const py::ssize_t item = a.itemsize();
-  bool ok = a.dtype().equal(py::dtype::of<float>()) || a.dtype().equal(py::dtype::of<double>());
+  bool ok = native_order(a.dtype());
   ok = ok && reinterpret_cast<std::uintptr_t>(a.data()) % static_cast<std::uintptr_t>(item) == 0;
   for (py::ssize_t d = 0; ok && d < a.ndim(); ++d) ok = a.strides(d) % item == 0;
   if (ok) return a;
@@ -51,16 +74,22 @@ py::array readable(py::array a) {
   return py::module_::import("numpy").attr("ascontiguousarray")(a, native);
 }
 
-Layout layout_of(const py::array& a) {
-  Layout l;
-  const py::ssize_t item = a.itemsize();
-  l.shape.resize(static_cast<size_t>(a.ndim()));
-  l.strides.resize(static_cast<size_t>(a.ndim()));
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) {
-    l.shape[static_cast<size_t>(d)] = a.shape(d);
-    l.strides[static_cast<size_t>(d)] = a.strides(d) / item;
+std::string shape_str(const Layout& l) { return shape_str(l.shape_vec()); }
+
+void layout_of(const py::array& a, Layout* l, const char* op) {
+  const py::ssize_t nd = a.ndim();
+  if (nd > kMaxDims) {
+    throw py::value_error(std::string(op) + ": arrays with more than " +
+                          std::to_string(kMaxDims) + " dimensions are not supported");
   }
-  return l;
+  const py::ssize_t item = a.itemsize();
+  const py::ssize_t* shape = a.shape();
+  const py::ssize_t* strides = a.strides();
+  l->ndim = static_cast<int>(nd);
+  for (py::ssize_t d = 0; d < nd; ++d) {
+    l->shape[d] = shape[d];
+    l->strides[d] = strides[d] / item;
+  }
 }
 
 std::pair<std::uintptr_t, std::uintptr_t> byte_extent(const py::array& a) {

@@ -33,22 +33,26 @@ std::string shape_str(const std::vector<int64_t>& shape);
 // byte order.
 py::array readable(py::array a);
 
-// Element strides and shape of an array prepared by readable().
+// Element strides and shape of an array prepared by readable(). Fixed storage (numpy's own
+// limit is 64 dims) because heap-allocating per call shows up in small-op latency.
+constexpr int kMaxDims = 64;
 struct Layout {
-  std::vector<int64_t> shape;
-  std::vector<int64_t> strides;  // in elements
+  int ndim = 0;
+  int64_t shape[kMaxDims];
+  int64_t strides[kMaxDims];  // in elements
+  std::vector<int64_t> shape_vec() const { return std::vector<int64_t>(shape, shape + ndim); }
 };
-Layout layout_of(const py::array& a);
+// Throws ValueError (naming `op`) for arrays with more than kMaxDims dimensions.
+void layout_of(const py::array& a, Layout* out, const char* op);
+std::string shape_str(const Layout& l);
 
 template <class T>
 View<const T> const_view(const py::array& a, const Layout& l) {
-  return View<const T>{static_cast<const T*>(a.data()), static_cast<int>(l.shape.size()),
-                       l.shape.data(), l.strides.data()};
+  return View<const T>{static_cast<const T*>(a.data()), l.ndim, l.shape, l.strides};
 }
 template <class T>
 View<T> mut_view(py::array& a, const Layout& l) {
-  return View<T>{static_cast<T*>(a.mutable_data()), static_cast<int>(l.shape.size()),
-                 l.shape.data(), l.strides.data()};
+  return View<T>{static_cast<T*>(a.mutable_data()), l.ndim, l.shape, l.strides};
 }
 
 // [lowest byte, one past the highest byte] touched by the array; empty arrays give {0, 0}.

@@ -8,6 +8,10 @@ namespace headwater {
 namespace bind {
 namespace {
 
+// Releasing and re-taking the GIL costs about as much as adding a few thousand floats, so tiny
+// calls keep it; they finish before another Python thread could have used it.
+constexpr int64_t kReleaseGilMinElements = 4096;
+
 // Converts both operands, letting a bare Python float/int take the other operand's dtype.
 std::pair<py::array, py::array> operands(const char* name, py::handle a_obj, py::handle b_obj) {
   const bool a_weak = is_python_scalar(a_obj), b_weak = is_python_scalar(b_obj);
@@ -47,13 +51,14 @@ std::pair<py::array, py::array> operands(const char* name, py::handle a_obj, py:
 template <class T>
 py::array run_binary(BinaryOp op, py::array a, py::array b, py::object out_obj) {
   const char* name = binary_op_name(op);
-  const Layout la = layout_of(a), lb = layout_of(b);
+  Layout la, lb, lo;
+  layout_of(a, &la, name);
+  layout_of(b, &lb, name);
   std::vector<int64_t> shape;
-  if (!broadcast_shapes(static_cast<int>(la.shape.size()), la.shape.data(),
-                        static_cast<int>(lb.shape.size()), lb.shape.data(), &shape)) {
+  if (!broadcast_shapes(la.ndim, la.shape, lb.ndim, lb.shape, &shape)) {
     throw py::value_error(std::string(name) +
                           ": operands could not be broadcast together with shapes " +
-                          shape_str(la.shape) + " and " + shape_str(lb.shape));
+                          shape_str(la) + " and " + shape_str(lb));
   }
 
   py::array out;
@@ -69,7 +74,8 @@ py::array run_binary(BinaryOp op, py::array a, py::array b, py::object out_obj) 
       throw py::type_error(std::string(name) + ": out has dtype " + dtype_str(out) +
                            " but the result dtype is " + dtype_str(a));
     }
-    if (layout_of(out).shape != shape) {
+    layout_of(out, &lo, name);
+    if (lo.shape_vec() != shape) {
       throw py::value_error(std::string(name) + ": out has shape " + shape_str(out) +
                             " but the result has shape " + shape_str(shape));
     }
@@ -83,14 +89,23 @@ py::array run_binary(BinaryOp op, py::array a, py::array b, py::object out_obj) 
     }
     // An input that shares memory with out in any other way than exactly (out=a) would be
     // overwritten while still being read.
-    if (may_overlap(a, out) && !same_layout(a, out)) a = py::array(a.attr("copy")());
-    if (may_overlap(b, out) && !same_layout(b, out)) b = py::array(b.attr("copy")());
+    if (may_overlap(a, out) && !same_layout(a, out)) {
+      a = py::array(a.attr("copy")());
+      layout_of(a, &la, name);
+    }
+    if (may_overlap(b, out) && !same_layout(b, out)) {
+      b = py::array(b.attr("copy")());
+      layout_of(b, &lb, name);
+    }
   }
-
-  const Layout la2 = layout_of(a), lb2 = layout_of(b), lo = layout_of(out);
-  {
+  if (out_obj.is_none()) layout_of(out, &lo, name);
+  int64_t total = 1;
+  for (int d = 0; d < lo.ndim; ++d) total *= lo.shape[d];
+  if (total < kReleaseGilMinElements) {
+    binary<T>(op, const_view<T>(a, la), const_view<T>(b, lb), mut_view<T>(out, lo));
+  } else {
     py::gil_scoped_release nogil;
-    binary<T>(op, const_view<T>(a, la2), const_view<T>(b, lb2), mut_view<T>(out, lo));
+    binary<T>(op, const_view<T>(a, la), const_view<T>(b, lb), mut_view<T>(out, lo));
   }
   return out;
 }

@@ -17,7 +17,7 @@ struct Operand {
 
 Operand describe(const Layout& l, bool transpose) {
   Operand o;
-  const size_t nd = l.shape.size();
+  const int nd = l.ndim;
   if (nd == 3) {
     o.batch = l.shape[0];
     o.bs = o.batch == 1 ? 0 : l.strides[0];
@@ -37,7 +37,9 @@ std::string bool_str(bool v) { return v ? "True" : "False"; }
 
 template <class T>
 py::array run_gemm(const py::array& a, const py::array& b, bool ta, bool tb) {
-  const Layout la = layout_of(a), lb = layout_of(b);
+  Layout la, lb;
+  layout_of(a, &la, "matmul");
+  layout_of(b, &lb, "matmul");
   const Operand A = describe(la, ta), B = describe(lb, tb);
   if (A.cols != B.rows) {
     throw py::value_error("matmul: contraction dimensions differ: a has shape " + shape_str(a) +
