@@ -973,7 +973,7 @@ def test_tensordot(graph):
         assert tuple(t.shape.as_list()) == e.shape
         fetches.append(t)
     assert fetches[0].op.name == "Tensordot"
-    for (axes, e), v in zip(cases, run(fetches)):
+    for (_, e), v in zip(cases, run(fetches)):
         np.testing.assert_allclose(v, e, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="Dimensions must be equal"):
         tf.tensordot(ta, tb, [[0], [0]])

@@ -561,8 +561,11 @@ def _identity(x):
 
 def _reciprocal_kernel(op, ctx):
     if op._inputs[0]._dtype.is_integer:
+        one = np.ones((), dtype=_np_dtype(op._inputs[0]._dtype.base_dtype))
+        div = _int_div_guard(_trunc_div)
+
         def int_reciprocal(x):
-            return _int_div_guard(_trunc_div)(np.ones((), dtype=x.dtype), x)
+            return div(one, x)
         return int_reciprocal
     return np.reciprocal
 
@@ -1062,6 +1065,10 @@ def saturate_cast(value, dtype, name=None):
 # ---- clipping ---------------------------------------------------------------------------------
 
 
+def _value_shape(v):
+    return v.shape if isinstance(v, _ops.Tensor) else np.shape(v)
+
+
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     """Clamp `t` to [clip_value_min, clip_value_max] (minimum then maximum, like TF1).
 
@@ -1075,11 +1082,9 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
         try:
             t._shape.merge_with(t_max._shape)
         except ValueError:
-            raise ValueError("Clip values of shape %s/%s broadcast tensor of shape %s to %s"
-                             % (to_tensor(clip_value_min).shape if not isinstance(
-                                 clip_value_min, _ops.Tensor) else clip_value_min.shape,
-                                to_tensor(clip_value_max).shape if not isinstance(
-                                    clip_value_max, _ops.Tensor) else clip_value_max.shape,
+            raise ValueError("Clip values of shape %s / %s broadcast tensor of shape %s to %s; "
+                             "they must not change the shape of `t`."
+                             % (_value_shape(clip_value_min), _value_shape(clip_value_max),
                                 t._shape, t_max._shape)) from None
         return t_max
 
@@ -1889,7 +1894,7 @@ def tensordot(a, b, axes, name=None):
                                          "T": a._dtype.base_dtype}, name)
 
 
-# ---- operator overloading on Tensor ---------------------------------------------------------------
+# ---- operator overloading on Tensor ---------------------------------------------------------
 
 
 def _const_operand(value, dtype, name, g):
