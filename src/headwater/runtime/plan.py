@@ -51,7 +51,7 @@ class Plan:
 
     def op_for_traceback(self, tb):
         """The op whose kernel raised, found from the generated function's line number."""
-        code = self.fn.__code__
+        code = getattr(self.fn, "inner", self.fn).__code__
         while tb is not None:
             if tb.tb_frame.f_code is code:
                 return self.line_to_op.get(tb.tb_lineno)
@@ -215,7 +215,26 @@ def _compile_plan(fetch_tensors, target_ops, feed_tensors, ctx, graph):
     else:
         fn, line_to_op, src = _interpreter(steps, kernels, len(feed_tensors), nslot,
                                            ret_slots, ret_copy), {}, None
+    if any(op._type not in NO_FP_OPS for op in order):
+        fn = _quiet(fn)
     return Plan(fn, order, line_to_op, src, list(feed_tensors), list(fetch_tensors))
+
+
+# numpy kernels emit RuntimeWarnings for log(0), x/0, overflow...; TensorFlow never warns there
+# (inf/nan are just values), so plans run under errstate(ignore). Plans made only of these
+# data-movement ops cannot warn and skip its ~1 us cost.
+NO_FP_OPS = frozenset(["Const", "Placeholder", "PlaceholderWithDefault", "Identity", "NoOp",
+                       "VariableV2", "Assign", "StopGradient", "Reshape", "Shape"])
+
+
+def _quiet(fn):
+    errstate = np.errstate
+
+    def quiet_plan(feeds):
+        with errstate(all="ignore"):
+            return fn(feeds)
+    quiet_plan.inner = fn
+    return quiet_plan
 
 
 def _codegen(steps, kernels, nfeeds, ret_slots, ret_copy):
