@@ -678,3 +678,27 @@ def test_auxiliary_name_scope_false(graph):
         c = tf.constant(1.0, name="c")
         v = tf.get_variable("v", [1])
     assert c.name == "c:0" and v.name == "aux/v:0" and s.original_name_scope == ""
+
+
+def test_get_variable_ignores_name_scope(graph):
+    with tf.name_scope("ns"):
+        v = tf.get_variable("v", [1])
+        with tf.variable_scope("vs"):
+            c = tf.constant(1.0, name="c")
+            w = tf.get_variable("w", [1])
+            u = tf.Variable(1.0, name="u")
+    assert v.name == "v:0" and v.initializer.name == "v/Assign"
+    assert c.name == "ns/vs/c:0" and w.name == "vs/w:0"
+    # tf.Variable follows the name scope, not the variable scope
+    assert u.name == "ns/vs/u:0"
+
+
+def test_variable_scope_picks_graph_from_values():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.constant(1.0)
+    with tf.variable_scope("s", values=[x]):
+        assert tf.get_default_graph() is g
+        v = tf.get_variable("v", [1])
+    assert v.graph is g
+    assert tf.get_default_graph() is not g

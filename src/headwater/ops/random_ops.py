@@ -51,6 +51,13 @@ def _shape_tensor(shape):
         shape = shape.as_list()
     elif isinstance(shape, (list, tuple)):
         shape = [_ts.dimension_value(d) if isinstance(d, _ts.Dimension) else d for d in shape]
+        if all(type(d) is int for d in shape):
+            # Fast path: a plain list of ints needs no auto-packing of tensors.
+            from headwater.ops import array_ops
+
+            big = any(d > 2**31 - 1 for d in shape)
+            return array_ops.constant(np.array(shape, dtype=np.int64 if big else np.int32),
+                                      name="shape")
     dtype = _dtypes.int32
     arr = np.asarray(shape)
     if arr.dtype.kind in "iu" and arr.size and (arr.max() > 2**31 - 1):
@@ -72,7 +79,7 @@ def _static_shape(op_type, t):
         vals = op._attrs["value"].reshape(-1).tolist()
         if any(v < -1 for v in vals):
             raise ValueError("Shape %s for '%s' has negative dimensions." % (vals, op_type))
-        return _ts.TensorShape([None if v == -1 else v for v in vals])
+        return _ts.TensorShape._from_tuple(tuple(None if v == -1 else v for v in vals))
     if op._type == "Shape":
         return op._inputs[0]._shape
     if dims is None or dims[0] is None:
