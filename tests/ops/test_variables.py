@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import headwater as tf
 from headwater.framework import errors
@@ -702,3 +704,35 @@ def test_variable_scope_picks_graph_from_values():
         v = tf.get_variable("v", [1])
     assert v.graph is g
     assert tf.get_default_graph() is not g
+
+
+def test_scatter_update_scalar_updates(graph):
+    v = tf.Variable([1.0, 2.0, 3.0, 4.0])
+    s = tf.scatter_update(v, [0, 2], 0.0)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        np.testing.assert_array_equal(sess.run(s), [0.0, 2.0, 0.0, 4.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 6), cols=st.integers(0, 3), data=st.data())
+def test_scatter_add_sub_property(rows, cols, data):
+    idx = data.draw(st.lists(st.integers(0, rows - 1), min_size=0, max_size=8))
+    rng = np.random.default_rng(len(idx) * 31 + rows)
+    init = rng.standard_normal((rows, cols)).astype(np.float32)
+    upd = rng.standard_normal((len(idx), cols)).astype(np.float32)
+    with tf.Graph().as_default():
+        v = tf.Variable(init)
+        i = tf.constant(np.array(idx, dtype=np.int32).reshape(len(idx)))
+        add = tf.scatter_add(v, i, upd)
+        sub = tf.scatter_sub(v, i, upd)
+        upd_op = tf.scatter_update(v, i, upd)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            expect = init.copy()
+            np.add.at(expect, idx, upd)
+            np.testing.assert_allclose(sess.run(add), expect, rtol=1e-6, atol=1e-6)
+            np.subtract.at(expect, idx, upd)
+            np.testing.assert_allclose(sess.run(sub), expect, rtol=1e-6, atol=1e-6)
+            expect[idx] = upd
+            np.testing.assert_allclose(sess.run(upd_op), expect, rtol=1e-6, atol=1e-6)

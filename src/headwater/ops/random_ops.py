@@ -15,9 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from headwater.framework import dtypes as _dtypes
-from headwater.framework import errors
+from headwater.framework import errors, random_seed
 from headwater.framework import ops as _ops
-from headwater.framework import random_seed
 from headwater.framework import tensor_shape as _ts
 from headwater.framework.op_registry import register_op
 

@@ -297,7 +297,7 @@ def _scatter_infer(op_type):
                 raise ValueError("Shape must be at least rank 1 but is rank 0 for '%s' (op: "
                                  "'%s')." % (op_type, op_type))
             want = _ts.TensorShape(list(idims) + list(rdims[1:]))
-            if not want.is_compatible_with(updates._shape):
+            if udims and not want.is_compatible_with(updates._shape):
                 raise ValueError(
                     "Shapes %s and %s are incompatible: updates must have shape "
                     "indices.shape + ref.shape[1:] = %s for '%s' (op: '%s')."
