@@ -42,6 +42,10 @@ struct Kernel {
   using reg = typename V::reg;
   static constexpr int64_t W = V::W;
   static constexpr int64_t NR = 2 * W;
+  // Columns of packed B visited per pass over a row block: a KC x (panels * NR) slice of about
+  // 256 KiB, which stays in L2 while every MC block of this thread's rows streams past it.
+  static constexpr int64_t kPanelsPerBlock =
+      imax(1, (int64_t(256) << 10) / (KC * NR * static_cast<int64_t>(sizeof(T))));
 
   // C[0..rows, 0..nvalid) (+)= A[0..rows, 0..kc) * Bp[0..kc, 0..NR).
   template <int ROWS>
@@ -174,14 +178,17 @@ struct Kernel {
         const int64_t r0 = u0 * MR, r1 = imin(u1 * MR, m);
         for (int64_t kb = 0; kb < k; kb += KC) {
           const int64_t kc = imin(KC, k - kb);
-          for (int64_t ib = r0; ib < r1; ib += MC) {
-            const int64_t ie = imin(ib + MC, r1);
-            for (int64_t p = 0; p < npanels; ++p) {
-              const int64_t nvalid = imin(NR, n - p * NR);
-              const T* bpp = bp + p * k * NR + kb * NR;
-              for (int64_t i = ib; i < ie; i += MR) {
-                micro_any(imin(MR, ie - i), kc, A + i * g.a_rs + kb * g.a_cs, g.a_rs, g.a_cs, bpp,
-                          C + i * g.c_rs + p * NR, g.c_rs, nvalid, kb > 0);
+          for (int64_t pc = 0; pc < npanels; pc += kPanelsPerBlock) {
+            const int64_t pe = imin(pc + kPanelsPerBlock, npanels);
+            for (int64_t ib = r0; ib < r1; ib += MC) {
+              const int64_t ie = imin(ib + MC, r1);
+              for (int64_t p = pc; p < pe; ++p) {
+                const int64_t nvalid = imin(NR, n - p * NR);
+                const T* bpp = bp + p * k * NR + kb * NR;
+                for (int64_t i = ib; i < ie; i += MR) {
+                  micro_any(imin(MR, ie - i), kc, A + i * g.a_rs + kb * g.a_cs, g.a_rs, g.a_cs,
+                            bpp, C + i * g.c_rs + p * NR, g.c_rs, nvalid, kb > 0);
+                }
               }
             }
           }
