@@ -736,3 +736,26 @@ def test_scatter_add_sub_property(rows, cols, data):
             np.testing.assert_allclose(sess.run(sub), expect, rtol=1e-6, atol=1e-6)
             expect[idx] = upd
             np.testing.assert_allclose(sess.run(upd_op), expect, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.skipif(not hasattr(tf, "cond"), reason="control flow not built yet")
+def test_variables_created_inside_cond_are_lifted(graph):
+    p = tf.placeholder(tf.bool, [])
+
+    def branch():
+        v = tf.get_variable("v", [2], initializer=tf.ones_initializer())
+        return v * 2.0
+
+    out = tf.cond(p, branch, lambda: tf.constant([0.0, 0.0]))
+    (v,) = tf.global_variables()
+    assert v.op._cond_context is None and v.initializer._cond_context is None
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(out, {p: True}), [2.0, 2.0])
+
+    def bad():
+        tf.Variable(tf.constant([1.0]) * 2.0)
+        return tf.constant(1.0)
+
+    with pytest.raises(ValueError, match="is from inside a control-flow construct"):
+        tf.cond(p, bad, lambda: tf.constant(2.0))

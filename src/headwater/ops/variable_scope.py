@@ -169,7 +169,7 @@ class _VariableStore:
         self._vars[name] = v
         if regularizer is not None:
             g = _ops.get_default_graph()
-            with g.control_dependencies(None), _ops.name_scope(name + "/Regularizer/"):
+            with _variables.init_scope(g), _ops.name_scope(name + "/Regularizer/"):
                 loss = regularizer(v)
             if loss is not None:
                 _ops.add_to_collection(_ops.GraphKeys.REGULARIZATION_LOSSES, loss)

@@ -36,6 +36,31 @@ _GraphKeys = _ops.GraphKeys
 _Tensor = _ops.Tensor
 
 
+class init_scope:  # noqa: N801 - TF1 spelling
+    """Build ops outside any control-dependency context, cond branch or loop body.
+
+    TF1 creates variables this way so that their initializers run on their own.
+    """
+
+    __slots__ = ("_graph", "_prev", "_deps")
+
+    def __init__(self, graph=None):
+        self._graph = graph if graph is not None else _ops.get_default_graph()
+
+    def __enter__(self):
+        g = self._graph
+        self._prev = g._cond_context
+        g._cond_context = None
+        self._deps = g.control_dependencies(None)
+        self._deps.__enter__()
+        return g
+
+    def __exit__(self, *exc):
+        self._deps.__exit__(*exc)
+        self._graph._cond_context = self._prev
+        return False
+
+
 class VariableSynchronization:
     AUTO = 0
     NONE = 1
@@ -96,46 +121,9 @@ class Variable:
         init_from_fn = callable(initial_value)
 
         graph = _ops.get_default_graph()
-        # Variables are created outside any control-dependency context (TF1's init_scope):
-        # their initializers must not wait on unrelated ops.
-        with graph.control_dependencies(None):
-            with _ops.name_scope(name, "Variable",
-                                 [] if init_from_fn else [initial_value]) as scope_name:
-                if init_from_fn:
-                    with _ops.name_scope("Initializer"):
-                        init_tensor = _ops.convert_to_tensor(
-                            initial_value(), name="initial_value", dtype=dtype)
-                else:
-                    init_tensor = _ops.convert_to_tensor(initial_value, name="initial_value",
-                                                         dtype=dtype)
-                if init_tensor.graph is not graph:
-                    raise ValueError("initial_value of Variable %s must be from the same graph "
-                                     "as the variable." % scope_name[:-1])
-                init_shape = init_tensor.get_shape()
-                if shape is not None:
-                    var_shape = _ts.as_shape(shape)
-                    if not var_shape.is_compatible_with(init_shape):
-                        raise ValueError("The initial value's shape (%s) is not compatible "
-                                         "with the explicitly supplied `shape` argument (%s)."
-                                         % (init_shape, var_shape))
-                elif validate_shape:
-                    var_shape = init_shape
-                    if not var_shape.is_fully_defined():
-                        raise ValueError("initial_value must have a shape specified: %s"
-                                         % init_tensor)
-                else:
-                    var_shape = _ts.TensorShape(None)
-                if expected_shape is not None and validate_shape:
-                    _ts.as_shape(expected_shape).assert_is_compatible_with(var_shape)
-                self._initial_value = init_tensor
-                self._variable = state_ops.variable_op_v2(var_shape, init_tensor.dtype,
-                                                          name=scope_name)
-                base = scope_name[:-1].rsplit("/", 1)[-1]
-                guarded = _guard_against_uninitialized_dependencies(base, init_tensor)
-                self._initializer_op = state_ops.assign(
-                    self._variable, guarded, validate_shape=validate_shape).op
-                self._snapshot = _ops.apply_op("Identity", [self._variable],
-                                               {"T": init_tensor.dtype}, name="read")
+        with init_scope(graph):
+            self._init_ops(graph, initial_value, init_from_fn, name, dtype, shape,
+                           validate_shape, expected_shape)
         self._trainable = bool(trainable)
         self._constraint = constraint
         self._caching_device = caching_device
@@ -144,6 +132,51 @@ class Variable:
         self._save_slice_info = None
         self._in_graph_mode = True
         graph.add_to_collections(collections, self)
+
+    def _init_ops(self, graph, initial_value, init_from_fn, name, dtype, shape, validate_shape,
+                  expected_shape):
+        with _ops.name_scope(name, "Variable",
+                             [] if init_from_fn else [initial_value]) as scope_name:
+            if init_from_fn:
+                with _ops.name_scope("Initializer"):
+                    init_tensor = _ops.convert_to_tensor(
+                        initial_value(), name="initial_value", dtype=dtype)
+            else:
+                init_tensor = _ops.convert_to_tensor(initial_value, name="initial_value",
+                                                     dtype=dtype)
+            if init_tensor.graph is not graph:
+                raise ValueError("initial_value of Variable %s must be from the same graph "
+                                 "as the variable." % scope_name[:-1])
+            if init_tensor._op._cond_context is not None:
+                raise ValueError(
+                    "Initializer for variable %s is from inside a control-flow construct, "
+                    "such as a loop or conditional. When creating a variable inside a loop "
+                    "or conditional, use a lambda as the initializer." % scope_name[:-1])
+            init_shape = init_tensor.get_shape()
+            if shape is not None:
+                var_shape = _ts.as_shape(shape)
+                if not var_shape.is_compatible_with(init_shape):
+                    raise ValueError("The initial value's shape (%s) is not compatible "
+                                     "with the explicitly supplied `shape` argument (%s)."
+                                     % (init_shape, var_shape))
+            elif validate_shape:
+                var_shape = init_shape
+                if not var_shape.is_fully_defined():
+                    raise ValueError("initial_value must have a shape specified: %s"
+                                     % init_tensor)
+            else:
+                var_shape = _ts.TensorShape(None)
+            if expected_shape is not None and validate_shape:
+                _ts.as_shape(expected_shape).assert_is_compatible_with(var_shape)
+            self._initial_value = init_tensor
+            self._variable = state_ops.variable_op_v2(var_shape, init_tensor.dtype,
+                                                      name=scope_name)
+            base = scope_name[:-1].rsplit("/", 1)[-1]
+            guarded = _guard_against_uninitialized_dependencies(base, init_tensor)
+            self._initializer_op = state_ops.assign(
+                self._variable, guarded, validate_shape=validate_shape).op
+            self._snapshot = _ops.apply_op("Identity", [self._variable],
+                                           {"T": init_tensor.dtype}, name="read")
 
     # ---- identity -----------------------------------------------------------------------------
     @property
@@ -249,7 +282,7 @@ class Variable:
         Use it to initialize a variable from another one's value.
         """
         g = self.graph
-        with g.as_default(), g.control_dependencies(None):
+        with g.as_default(), init_scope(g):
             return state_ops.initialized_value(self._variable, self._initial_value)
 
     def is_initialized(self, name=None):
