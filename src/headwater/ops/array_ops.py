@@ -10,6 +10,7 @@ registered with ``aliases=True`` so fetched results are copies the user owns.
 from __future__ import annotations
 
 import builtins as _builtins
+import re
 
 import numpy as np
 
@@ -2289,16 +2290,19 @@ def _strided_slice_infer(inputs, attrs):
     return [(x._dtype, shape_from_tuple(dims))]
 
 
+_NP_INDEX_ERROR = re.compile(r"index (-?\d+) is out of bounds for axis (\d+)")
+
+
 def _ss_run(x, key):
     try:
         return x[key]
     except IndexError as e:
         # numpy: "index 7 is out of bounds for axis 0 with size 5"; say it as TF does.
         msg = str(e)
-        parts = msg.split()
-        if msg.startswith("index ") and "out of bounds for axis" in msg:
+        m = _NP_INDEX_ERROR.match(msg)
+        if m:
             raise errors.InvalidArgumentError(None, None, "slice index %s of dimension %s out "
-                                              "of bounds." % (parts[1], parts[7])) from None
+                                              "of bounds." % m.groups()) from None
         raise errors.InvalidArgumentError(None, None, "Invalid strided slice of a tensor of "
                                           "shape %s: %s" % (_list_str(np.shape(x)), msg)) \
             from None
@@ -2450,17 +2454,27 @@ def _slice_helper(tensor, slice_spec, var=None):
             e = _int_const(end, "stack_1", g)
             st = _int_const(strides, "stack_2", g)
         else:
+            # Mixed int32/int64 index tensors are widened (TF1 would fail to stack them).
+            idx_dt = _int32
+            for v in begin + end + strides:
+                if type(v) is _Tensor and v._dtype.base_dtype == _int64:
+                    idx_dt = _int64
+            if idx_dt == _int64:
+                from headwater.ops import math_ops
+
+                def widen(v):
+                    if type(v) is _Tensor and v._dtype.base_dtype != _int64:
+                        return math_ops.cast(v, _int64)
+                    return v
+                begin = [widen(v) for v in begin]
+                end = [widen(v) for v in end]
+                strides = [widen(v) for v in strides]
             for i, v in enumerate(end):
                 if v is None:
                     end[i] = begin[i] + 1
-            b = stack(begin)
-            e = stack(end)
-            st = stack(strides)
-            if len({t._dtype.base_dtype for t in (b, e, st)}) > 1:
-                from headwater.ops import math_ops
-
-                b, e, st = (t if t._dtype.base_dtype == _int64 else math_ops.cast(t, _int64)
-                            for t in (b, e, st))
+            b = _pack(begin, 0, "stack", idx_dt)
+            e = _pack(end, 0, "stack", idx_dt)
+            st = _pack(strides, 0, "stack", idx_dt)
         return _apply1("StridedSlice", [x, b, e, st], attrs, scope)
 
 
