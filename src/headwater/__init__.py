@@ -37,6 +37,10 @@ from headwater.framework import tensor_shape as _tensor_shape_mod
 from headwater.protos import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
                               RunMetadata, RunOptions)
 from headwater import compat  # noqa: E402
+from headwater import initializers, linalg, math, random, test  # noqa: F401,E402
+from headwater.gradients import (IndexedSlices, NoGradient, NotDifferentiable,  # noqa: E402
+                                 RegisterGradient, gradients, hessians, AggregationMethod,
+                                 UnconnectedGradients)
 
 __version__ = "0.1.0"
 

@@ -655,6 +655,10 @@ def _create_op(graph, op_type, inputs, attrs, name, output_specs):
         if t._op._graph is not graph:
             raise ValueError("Tensor %s must be from the same graph as the op being created "
                              "(%s)." % (t.name, op_type))
+    if graph._gradient_override_map:
+        mapped = graph._gradient_override_map.get(op_type)
+        if mapped is not None:
+            attrs["_gradient_op_type"] = mapped
     if output_specs is None:
         output_specs = op_def.infer(inputs, attrs)
     if name is None:

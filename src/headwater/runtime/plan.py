@@ -29,8 +29,13 @@ def _fetch_copy(v):
 
 
 def _fetch_plain(v):
-    if type(v) is _ndarray and v.ndim == 0:
-        return v[()]
+    # A view (reshape/transpose/slice of a constant or variable) still shares memory with
+    # state the session keeps; only freshly computed arrays are handed out as they are.
+    if type(v) is _ndarray:
+        if v.ndim == 0:
+            return v[()]
+        if v.base is not None or not v.flags.writeable:
+            return v.copy()
     return v
 
 
