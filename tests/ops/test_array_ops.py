@@ -800,7 +800,8 @@ def test_broadcast_to(g):
         tf.broadcast_to(a, [2, 4])
     d = tf.broadcast_dynamic_shape([2, 1], [3])
     assert run(d).tolist() == [2, 3]
-    assert tf.broadcast_static_shape(tf.TensorShape([2, 1]), tf.TensorShape([3])).as_list() == [2, 3]
+    bs = tf.broadcast_static_shape(tf.TensorShape([2, 1]), tf.TensorShape([3]))
+    assert bs.as_list() == [2, 3]
 
 
 def test_matrix_diag_family(g):

@@ -75,6 +75,32 @@ def _apply(op_type, inputs, attrs, name=None, graph=None):
     return g.create_op(op_type, inputs, attrs, name + "/")
 
 
+class _op_scope:  # noqa: N801 - used like a function
+    """`with _op_scope(g, name, default_name) as scope:` -- TF1's name_scope for an op wrapper
+    on graph `g`, making `g` the default graph only when it is not already (cheap path)."""
+
+    __slots__ = ("_g", "_name", "_dg", "_ns")
+
+    def __init__(self, g, name, default_name=None, values=None):
+        self._g = g
+        self._name = default_name if name is None else name
+        self._dg = None
+
+    def __enter__(self):
+        g = self._g
+        if g is not _ops.get_default_graph():
+            self._dg = g.as_default()
+            self._dg.__enter__()
+        self._ns = g.name_scope(self._name)
+        return self._ns.__enter__()
+
+    def __exit__(self, *exc):
+        self._ns.__exit__(*exc)
+        if self._dg is not None:
+            self._dg.__exit__(*exc)
+        return False
+
+
 def _apply1(op_type, inputs, attrs, name=None, graph=None):
     return _apply(op_type, inputs, attrs, name, graph)._outputs[0]
 
@@ -118,18 +144,36 @@ def _to_tensor(v, dtype=None, name=None, preferred=None):
     return _ops.convert_to_tensor(v, dtype=dtype, name=name, preferred_dtype=preferred)
 
 
+_INT32_MIN, _INT32_MAX = -2147483648, 2147483647
+_np_int32 = np.dtype(np.int32)
+
+
 def _int_const(values, name, graph=None, dtype=None):
     """A frozen int32 (int64 if needed) Const without the general conversion machinery."""
-    arr = np.asarray(values)
-    if dtype is None:
-        if arr.dtype.kind not in "iu" and arr.size:
-            raise TypeError("Expected int32, got %r of type '%s' instead."
-                            % (values, type(values).__name__))
-        if arr.size and (arr.max() > 2147483647 or arr.min() < -2147483648):
-            dtype = _int64
-        else:
+    tv = type(values)
+    if dtype is None and (tv is list or tv is tuple) and len(values) <= 8 and all(
+            type(v) is int for v in values):
+        # The common case (shapes, axes, slice bounds): cheap pure-Python range check.
+        if not values or (_INT32_MIN <= _pymin(values) and _pymax(values) <= _INT32_MAX):
+            arr = np.array(values, _np_int32)
             dtype = _int32
-    arr = arr.astype(dtype.as_numpy_dtype)
+        else:
+            arr = np.array(values, np.int64)
+            dtype = _int64
+    elif dtype is None and tv is int and _INT32_MIN <= values <= _INT32_MAX:
+        arr = np.array(values, _np_int32)
+        dtype = _int32
+    else:
+        arr = np.asarray(values)
+        if dtype is None:
+            if arr.dtype.kind not in "iu" and arr.size:
+                raise TypeError("Expected int32, got %r of type '%s' instead."
+                                % (values, type(values).__name__))
+            if arr.size and (arr.max() > _INT32_MAX or arr.min() < _INT32_MIN):
+                dtype = _int64
+            else:
+                dtype = _int32
+        arr = arr.astype(dtype.as_numpy_dtype)
     arr.flags.writeable = False
     g = graph if graph is not None else _ops.get_default_graph()
     return _apply1("Const", [], {"value": arr, "dtype": dtype}, name, graph=g)
@@ -154,8 +198,11 @@ def _normalize_index_value(v):
 
 def _index_tensor(v, name, graph=None):
     """Convert an index-like argument (shape, axis, perm, ...) to an int tensor."""
-    if type(v) is _Tensor:
+    tv = type(v)
+    if tv is _Tensor:
         return v
+    if (tv is list or tv is tuple) and len(v) <= 8 and all(type(e) is int for e in v):
+        return _int_const(v, name, graph)
     if _is_tensor_like(v):
         return _ops.convert_to_tensor(v)
     v = _normalize_index_value(v)
@@ -349,7 +396,7 @@ def _pack(values, axis, name, dtype):
     if dtype is None:
         dtype = _first_tensor_dtype(values)
     g = _ops._get_graph_from_inputs([v for v in values if _is_tensor_like(v)])
-    with g.as_default(), _ops.name_scope(name) as scope:
+    with _op_scope(g, name) as scope:
         elems = []
         for i, v in enumerate(values):
             if _is_tensor_like(v):
@@ -567,7 +614,7 @@ def fill(dims, value, name=None):
     if type(dims) is _Tensor and type(value) is _Tensor:
         return _apply1("Fill", [dims, value], {}, name)
     g = _ops._get_graph_from_inputs([dims, value])
-    with g.as_default(), _ops.name_scope(name, "Fill") as scope:
+    with _op_scope(g, name, "Fill") as scope:
         d = _index_tensor(dims, "dims")
         v = _to_tensor(value, name="value")
         return _apply1("Fill", [d, v], {}, scope)
@@ -591,7 +638,7 @@ def _zeros_or_ones(shape, dtype, name, value, default_name):
     dtype = _dtypes.as_dtype(dtype).base_dtype
     g = _ops._get_graph_from_inputs([shape]) if _is_tensor_like(shape) \
         else _ops.get_default_graph()
-    with g.as_default(), _ops.name_scope(name, default_name) as scope:
+    with _op_scope(g, name, default_name) as scope:
         if not _is_tensor_like(shape):
             s = _normalize_index_value(shape)
             if isinstance(s, (int, np.integer)):
@@ -649,7 +696,7 @@ def zeros_like(tensor, dtype=None, name=None, optimize=True):
     With a fully known static shape (and `optimize`) the result is a Const, as in TF1.
     """
     g = _ops._get_graph_from_inputs([tensor])
-    with g.as_default(), _ops.name_scope(name, "zeros_like", [tensor]) as scope:
+    with _op_scope(g, name, "zeros_like", [tensor]) as scope:
         x = _to_tensor(tensor, name="tensor")
         out_dt = _dtypes.as_dtype(dtype).base_dtype if dtype is not None \
             else x._dtype.base_dtype
@@ -663,7 +710,7 @@ def zeros_like(tensor, dtype=None, name=None, optimize=True):
 def ones_like(tensor, dtype=None, name=None, optimize=True):
     """A tensor of ones with the shape of `tensor` (and its dtype unless `dtype` is given)."""
     g = _ops._get_graph_from_inputs([tensor])
-    with g.as_default(), _ops.name_scope(name, "ones_like", [tensor]) as scope:
+    with _op_scope(g, name, "ones_like", [tensor]) as scope:
         x = _to_tensor(tensor, name="tensor")
         out_dt = _dtypes.as_dtype(dtype).base_dtype if dtype is not None \
             else x._dtype.base_dtype
@@ -709,7 +756,7 @@ def _range_values(start, limit, delta, np_dt):
 
 
 def _range_infer(inputs, attrs):
-    for t, nm in zip(inputs, ("start", "limit", "delta")):
+    for t in inputs:
         if t._shape._dims is not None and len(t._shape._dims) != 0:
             raise _err("Range", attrs, inputs, "Shape must be rank 0 but is rank %d"
                        % len(t._shape._dims))
@@ -751,7 +798,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -
         start, limit = 0, start
     args = [start, limit, delta]
     g = _ops._get_graph_from_inputs(args)
-    with g.as_default(), _ops.name_scope(name, "Range", args) as scope:
+    with _op_scope(g, name, "Range", args) as scope:
         if dtype is not None:
             dt = _dtypes.as_dtype(dtype).base_dtype
         else:
@@ -824,7 +871,7 @@ def linspace(start, stop, num, name=None):
     if all(type(a) is _Tensor for a in args):
         return _apply1("LinSpace", args, {}, name)
     g = _ops._get_graph_from_inputs(args)
-    with g.as_default(), _ops.name_scope(name, "LinSpace", args) as scope:
+    with _op_scope(g, name, "LinSpace", args) as scope:
         s = _to_tensor(start, name="start")
         e = _to_tensor(stop, dtype=s._dtype if not _is_tensor_like(stop) else None,
                        name="stop")
@@ -900,7 +947,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
       A Tensor of shape indices.shape with `depth` inserted at `axis`.
     """
     g = _ops._get_graph_from_inputs([indices, depth, on_value, off_value])
-    with g.as_default(), _ops.name_scope(name, "one_hot",
+    with _op_scope(g, name, "one_hot",
                                          [indices, depth, on_value, off_value]) as scope:
         on_exists = on_value is not None
         off_exists = off_value is not None
@@ -1367,7 +1414,7 @@ def _reshape_kernel(op, ctx):
 register_op("Reshape", _reshape_infer, _reshape_kernel, aliases=True)
 
 
-def reshape(tensor, shape, name=None):  # noqa: F811 - TF1 argument name
+def reshape(tensor, shape, name=None):
     """`tensor` with its elements in row-major order rearranged to `shape` (op type Reshape).
 
     Args:
@@ -1381,7 +1428,7 @@ def reshape(tensor, shape, name=None):  # noqa: F811 - TF1 argument name
     if type(tensor) is _Tensor and type(shape) is _Tensor:
         return _apply1("Reshape", [tensor, shape], {}, name)
     g = _ops._get_graph_from_inputs([tensor, shape])
-    with g.as_default(), _ops.name_scope(name, "Reshape", [tensor, shape]) as scope:
+    with _op_scope(g, name, "Reshape", [tensor, shape]) as scope:
         x = _to_tensor(tensor, name="tensor")
         s = _index_tensor(shape, "shape")
         return _apply1("Reshape", [x, s], {}, scope)
@@ -1472,7 +1519,7 @@ def transpose(a, perm=None, name="transpose", conjugate=False):
       conjugate: also complex-conjugate (op type ConjugateTranspose for complex `a`).
     """
     g = _ops._get_graph_from_inputs([a, perm])
-    with g.as_default(), _ops.name_scope(name, "transpose", [a]) as scope:
+    with _op_scope(g, name, "transpose", [a]) as scope:
         x = _to_tensor(a, name="a")
         op_type = "ConjugateTranspose" if (conjugate and x._dtype.is_complex) else "Transpose"
         if perm is None:
@@ -1545,7 +1592,7 @@ def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002
     if type(input) is _Tensor and type(axis) is _Tensor:
         return _apply1("ExpandDims", [input, axis], {}, name)
     g = _ops._get_graph_from_inputs([input, axis])
-    with g.as_default(), _ops.name_scope(name, "ExpandDims", [input]) as scope:
+    with _op_scope(g, name, "ExpandDims", [input]) as scope:
         x = _to_tensor(input, name="input")
         a = _index_tensor(axis, "dim")
         return _apply1("ExpandDims", [x, a], {}, scope)
@@ -1740,14 +1787,14 @@ def concat(values, axis, name="concat"):
         values = [values]
     if len(values) == 1:
         g = _ops._get_graph_from_inputs(values)
-        with g.as_default(), _ops.name_scope(name) as scope:
+        with _op_scope(g, name) as scope:
             a = _index_tensor(axis, "concat_dim")
             if a._shape._dims not in (None, ()):
                 raise ValueError("Shape %s must have rank 0" % a._shape)
             return identity(values[0], name=scope)
     if type(axis) is not _Tensor or not all(type(v) is _Tensor for v in values):
         g = _ops._get_graph_from_inputs(list(values) + [axis])
-        with g.as_default(), _ops.name_scope(name, "concat") as scope:
+        with _op_scope(g, name, "concat") as scope:
             dt = next((_to_tensor(v)._dtype for v in values if _is_tensor_like(v)), None)
             ts = [_to_tensor(v, dtype=None if _is_tensor_like(v) else dt) for v in values]
             a = _index_tensor(axis, "axis")
@@ -2010,7 +2057,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
       A list of Tensors.
     """
     g = _ops._get_graph_from_inputs([value, num_or_size_splits, axis])
-    with g.as_default(), _ops.name_scope(name, "split") as scope:
+    with _op_scope(g, name, "split") as scope:
         x = _to_tensor(value, name="value")
         if isinstance(num_or_size_splits, (int, np.integer, _ts.Dimension)):
             n = int(_normalize_index_value(num_or_size_splits))
@@ -2127,14 +2174,14 @@ def slice(input_, begin, size, name=None):  # noqa: A001 - TF1 name
     if type(input_) is _Tensor and type(begin) is _Tensor and type(size) is _Tensor:
         return _apply1("Slice", [input_, begin, size], {}, name)
     g = _ops._get_graph_from_inputs([input_, begin, size])
-    with g.as_default(), _ops.name_scope(name, "Slice") as scope:
+    with _op_scope(g, name, "Slice") as scope:
         x = _to_tensor(input_, name="input")
         b = _index_tensor(begin, "begin")
         s = _index_tensor(size, "size")
         return _apply1("Slice", [x, b, s], {}, scope)
 
 
-# ---- StridedSlice and Tensor.__getitem__ ----------------------------------------------------------
+# ---- StridedSlice and Tensor.__getitem__ ---------------------------------------------------------
 
 _SS_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
 
@@ -2345,7 +2392,7 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
       shrink_axis_mask: bit i set takes the single index begin[i] and drops that axis.
     """
     g = _ops._get_graph_from_inputs([input_, begin, end, strides])
-    with g.as_default(), _ops.name_scope(name, "StridedSlice") as scope:
+    with _op_scope(g, name, "StridedSlice") as scope:
         x = _to_tensor(input_, name="input")
         b = _index_tensor(begin, "begin")
         e = _index_tensor(end, "end")
@@ -2563,7 +2610,7 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
     if axis is None:
         axis = batch_dims
     g = _ops._get_graph_from_inputs([params, indices, axis])
-    with g.as_default(), _ops.name_scope(name, "GatherV2") as scope:
+    with _op_scope(g, name, "GatherV2") as scope:
         p = _to_tensor(params, name="params")
         i = _index_tensor(indices, "indices")
         a = _index_tensor(axis, "axis")
@@ -2625,7 +2672,7 @@ def gather_nd(params, indices, name=None, batch_dims=0):
     if batch_dims:
         raise NotImplementedError("gather_nd with batch_dims != 0 is not supported yet")
     g = _ops._get_graph_from_inputs([params, indices])
-    with g.as_default(), _ops.name_scope(name, "GatherNd") as scope:
+    with _op_scope(g, name, "GatherNd") as scope:
         p = _to_tensor(params, name="params")
         i = _index_tensor(indices, "indices")
         return _apply1("GatherNd", [p, i], {}, scope)
@@ -2662,10 +2709,10 @@ def _scatter_nd_kernel(op, ctx):
 register_op("ScatterNd", _scatter_nd_infer, _scatter_nd_kernel)
 
 
-def scatter_nd(indices, updates, shape, name=None):  # noqa: F811
+def scatter_nd(indices, updates, shape, name=None):
     """A zero tensor of `shape` with `updates` added at `indices` (op type ScatterNd)."""
     g = _ops._get_graph_from_inputs([indices, updates, shape])
-    with g.as_default(), _ops.name_scope(name, "ScatterNd") as scope:
+    with _op_scope(g, name, "ScatterNd") as scope:
         i = _index_tensor(indices, "indices")
         u = _to_tensor(updates, name="updates")
         s = _index_tensor(shape, "shape")
@@ -2718,7 +2765,7 @@ def tile(input, multiples, name=None):  # noqa: A002
     if type(input) is _Tensor and type(multiples) is _Tensor:
         return _apply1("Tile", [input, multiples], {}, name)
     g = _ops._get_graph_from_inputs([input, multiples])
-    with g.as_default(), _ops.name_scope(name, "Tile") as scope:
+    with _op_scope(g, name, "Tile") as scope:
         x = _to_tensor(input, name="input")
         m = _index_tensor(multiples, "multiples")
         return _apply1("Tile", [x, m], {}, scope)
@@ -2762,7 +2809,7 @@ def _pad_infer_for(op_type):
         if d is None:
             d = (None,) * pv.shape[0]
         out = []
-        for i, (dim, (a, b)) in enumerate(zip(d, pv.tolist())):
+        for dim, (a, b) in zip(d, pv.tolist()):
             if op_type == "MirrorPad" and dim is not None:
                 off = 0 if attrs["mode"] == "SYMMETRIC" else 1
                 if a > dim - off or b > dim - off:
@@ -2849,7 +2896,7 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
         op_type, default = "MirrorPad", "MirrorPad"
     else:
         raise ValueError("Unknown padding mode: %s" % mode)
-    with g.as_default(), _ops.name_scope(name, default) as scope:
+    with _op_scope(g, name, default) as scope:
         x = _to_tensor(tensor, name="input")
         p = _index_tensor(paddings, "paddings")
         if op_type == "PadV2":
@@ -2923,7 +2970,7 @@ def reverse(tensor, axis, name=None):
     if type(tensor) is _Tensor and type(axis) is _Tensor:
         return _apply1("ReverseV2", [tensor, axis], {}, name)
     g = _ops._get_graph_from_inputs([tensor, axis])
-    with g.as_default(), _ops.name_scope(name, "ReverseV2") as scope:
+    with _op_scope(g, name, "ReverseV2") as scope:
         x = _to_tensor(tensor, name="tensor")
         if isinstance(axis, (int, np.integer)):
             axis = [int(axis)]
@@ -2996,7 +3043,7 @@ def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=No
                    name)
 
 
-# ---- StopGradient, IdentityN ----------------------------------------------------------------------
+# ---- StopGradient, IdentityN ---------------------------------------------------------------------
 
 register_op("StopGradient", same_as_input, _identity_kernel, aliases=True)
 
@@ -3071,12 +3118,12 @@ def _broadcast_to_kernel(op, ctx):
 register_op("BroadcastTo", _broadcast_to_infer, _broadcast_to_kernel, aliases=True)
 
 
-def broadcast_to(input, shape, name=None):  # noqa: A002,F811
+def broadcast_to(input, shape, name=None):  # noqa: A002
     """Broadcast `input` to `shape` with numpy rules (op type BroadcastTo)."""
     if type(input) is _Tensor and type(shape) is _Tensor:
         return _apply1("BroadcastTo", [input, shape], {}, name)
     g = _ops._get_graph_from_inputs([input, shape])
-    with g.as_default(), _ops.name_scope(name, "BroadcastTo") as scope:
+    with _op_scope(g, name, "BroadcastTo") as scope:
         x = _to_tensor(input, name="input")
         s = _index_tensor(shape, "shape")
         return _apply1("BroadcastTo", [x, s], {}, scope)
@@ -3166,7 +3213,7 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
     BooleanMask op inside a "boolean_mask" name scope (TF1 uses reshape/where/gather).
     """
     g = _ops._get_graph_from_inputs([tensor, mask])
-    with g.as_default(), _ops.name_scope(name, values=[tensor, mask]):
+    with _op_scope(g, name, values=[tensor, mask]):
         x = _to_tensor(tensor, name="tensor")
         m = _to_tensor(mask, name="mask")
         md = m._shape._dims
@@ -3217,7 +3264,7 @@ def sequence_mask(lengths, maxlen=None, dtype=_dtypes.bool, name=None):
     Built as one SequenceMask op in a "SequenceMask" name scope.
     """
     g = _ops._get_graph_from_inputs([lengths, maxlen])
-    with g.as_default(), _ops.name_scope(name, "SequenceMask", [lengths, maxlen]):
+    with _op_scope(g, name, "SequenceMask", [lengths, maxlen]):
         ln = _to_tensor(lengths, name="lengths")
         ins = [ln]
         if maxlen is not None:
@@ -3228,7 +3275,7 @@ def sequence_mask(lengths, maxlen=None, dtype=_dtypes.bool, name=None):
         return _apply1("SequenceMask", ins, {"dtype": _dtypes.as_dtype(dtype).base_dtype})
 
 
-# ---- InvertPermutation, Unique, ListDiff ----------------------------------------------------------
+# ---- InvertPermutation, Unique, ListDiff ---------------------------------------------------------
 
 def _invert_perm_infer(inputs, attrs):
     x = inputs[0]
