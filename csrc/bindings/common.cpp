@@ -71,7 +71,10 @@ py::array readable(py::array a) {
   if (ok) return a;
   const py::dtype native =
       a.dtype().itemsize() == 4 ? py::dtype::of<float>() : py::dtype::of<double>();
-  return py::module_::import("numpy").attr("ascontiguousarray")(a, native);
+  // np.array(copy=True), not np.ascontiguousarray: the latter returns a misaligned but
+  // contiguous array unchanged, and turns 0-d arrays into 1-d ones.
+  return py::module_::import("numpy").attr("array")(a, native, py::arg("copy") = true,
+                                                    py::arg("order") = "C");
 }
 
 std::string shape_str(const Layout& l) { return shape_str(l.shape_vec()); }

@@ -28,7 +28,7 @@ std::string dtype_str(const py::array& a);
 std::string shape_str(const py::array& a);
 std::string shape_str(const std::vector<int64_t>& shape);
 
-// Returns `a` itself when kernels can read it in place, otherwise a C-contiguous copy: for a
+// Returns `a` itself when kernels can read it in place, otherwise an aligned C-contiguous copy: for a
 // misaligned data pointer, strides that are not a multiple of the item size, or non-native
 // byte order.
 py::array readable(py::array a);

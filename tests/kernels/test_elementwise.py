@@ -146,6 +146,9 @@ def test_strides_not_multiple_of_itemsize_and_misaligned(isa, dtype, rng):
     check("add", a, a[::-1])
     check("mul", mis, a)
     check("sub", np.asarray(a, dtype=np.dtype(dtype).newbyteorder()), a)  # byte-swapped
+    mis0 = np.frombuffer(buf.data, dtype=dtype, count=1, offset=1).reshape(())  # misaligned 0-d
+    check("add", mis0, a)
+    check("add", mis0, mis0)
 
 
 @pytest.mark.parametrize("op", OPS)
