@@ -542,6 +542,24 @@ def test_getitem_tensor_indices(g):
     assert shp(r) == [None, 5]
 
 
+def test_getitem_partial_shapes(g):
+    p = tf.placeholder(tf.float32, [None, 5, 3])
+    cases = [((slice(None), slice(1, 3)), [None, 2, 3]), ((slice(1, 3),), [None, 5, 3]),
+             ((Ellipsis, 0), [None, 5]), ((0, slice(None, None, -2)), [3, 3]),
+             ((slice(None), None, -1, slice(4, None, -2)), [None, 1, 2]),
+             ((slice(2, None), Ellipsis, None), [None, 5, 3, 1])]
+    a = np.arange(60, dtype=np.float32).reshape(4, 5, 3)
+    ts = []
+    for key, expected in cases:
+        t = p[key]
+        assert shp(t) == expected, key
+        ts.append(t)
+    for t, (key, _) in zip(run(ts, {p: a}), cases):
+        np.testing.assert_array_equal(t, a[key])
+    s = tf.shape(p)[1:]
+    assert shp(tf.reshape(tf.zeros([15]), s)) == [5, 3]
+
+
 def test_getitem_unknown_rank(g):
     u = tf.placeholder(tf.float32)
     t = u[1:, 0]

@@ -643,6 +643,8 @@ def _zeros_or_ones(shape, dtype, name, value, default_name):
             s = _normalize_index_value(shape)
             if isinstance(s, (int, np.integer)):
                 s = [int(s)]
+            elif isinstance(s, np.ndarray) and s.ndim == 1 and s.dtype.kind in "iu":
+                s = s.tolist()
             if type(s) in (list, tuple) and _scan_for_tensors(s) == 0:
                 dims = tuple(int(d) for d in s)
                 if any(d < 0 for d in dims):
@@ -1398,7 +1400,7 @@ def _reshape_kernel(op, ctx):
     if target is not None:
         def reshape_(x, s):
             try:
-                return np.reshape(x, target)
+                return x.reshape(target)
             except ValueError:
                 raise _reshape_error(x, s) from None
         return reshape_
@@ -1562,7 +1564,7 @@ def _expand_dims_kernel(op, ctx):
     out_dims = op._outputs[0]._shape._dims
     if out_dims is not None and None not in out_dims:
         def expand_dims_static(x, a):
-            return np.reshape(x, out_dims)
+            return x.reshape(out_dims)
         return expand_dims_static
 
     def expand_dims_(x, a):
@@ -1630,7 +1632,7 @@ def _squeeze_kernel(op, ctx):
     if (out_dims is not None and None not in out_dims and in_dims is not None
             and None not in in_dims):
         def squeeze_static(x):
-            return np.reshape(x, out_dims)
+            return x.reshape(out_dims)
         return squeeze_static
     if not axes:
         return np.squeeze
