@@ -1998,3 +1998,803 @@ _ops.Tensor._override_operator("__gt__", greater)
 _ops.Tensor._override_operator("__ge__", greater_equal)
 
 del _t, _n, _allowed, _k, _f, _out, _mk, _opname, _fn, _simple, _rf
+
+
+# =================================================================================================
+# Gradients (TF1's math_grad rules). Every rule builds ordinary graph ops, so gradients of
+# gradients work, and handles partially known static shapes (shape values are taken at run time
+# whenever they are not fully known at build time).
+# =================================================================================================
+
+from headwater.gradients import NotDifferentiable, RegisterGradient  # noqa: E402
+
+
+def _array_ops():
+    # array_ops imports nothing from here, but keep the dependency lazy: both modules load while
+    # `headwater` is being imported.
+    from headwater.ops import array_ops
+    return array_ops
+
+
+def _int32_const(values, name="Const"):
+    arr = np.array(values, dtype=np.int32)
+    arr.flags.writeable = False
+    return _ops.apply_op("Const", [], {"value": arr, "dtype": _dt.int32}, name=name)
+
+
+def _scalar_like(value, t):
+    """A scalar Const of `t`'s dtype (gradient rules need 0.5, 2, ... in the input's dtype)."""
+    dt = t._dtype.base_dtype
+    arr = np.array(value, dtype=dt.as_numpy_dtype)
+    arr.flags.writeable = False
+    return _ops.apply_op("Const", [], {"value": arr, "dtype": dt}, name="Const")
+
+
+def _static_dims(t):
+    """`t`'s static dims as a tuple of ints when fully known, else None."""
+    d = t._shape._dims
+    if d is None or None in d:
+        return None
+    return d
+
+
+def _shape_of(t):
+    """`shape(t)`: a Const when `t`'s static shape is fully known, else a Shape op."""
+    return _array_ops().shape(t)
+
+
+# ---- SumToShape: the one un-broadcasting op -----------------------------------------------------
+
+
+def _shape_tensor_dims(s):
+    """The static values of a 1-D shape tensor as a tuple of int-or-None; None if even its
+    length is unknown."""
+    op = s._op
+    if op._type == "Const":
+        v = op._attrs["value"]
+        return tuple(int(e) for e in np.ravel(v).tolist())
+    if op._type == "Shape":
+        return op._inputs[0]._shape._dims
+    d = s._shape._dims
+    if d is not None and len(d) == 1 and d[0] is not None:
+        return (None,) * d[0]
+    return None
+
+
+def _sum_to_shape_infer(inputs, attrs):
+    g, s = inputs
+    _check_dtype("SumToShape", "shape", s, _INDEX)
+    target = _shape_tensor_dims(s)
+    if target is None:
+        return [(g._dtype.base_dtype, _shape(None))]
+    gd = g._shape._dims
+    if gd is not None:
+        bad = len(target) > len(gd)
+        if not bad:
+            off = len(gd) - len(target)
+            for i, t in enumerate(target):
+                d = gd[off + i]
+                if t is not None and d is not None and t != 1 and t != d:
+                    bad = True
+        if bad:
+            raise ValueError("Cannot sum a tensor of shape %s down to shape %s for %s: the "
+                             "target must broadcast to it." % (g._shape, _shape(target),
+                                                               _label("SumToShape", attrs)))
+    return [(g._dtype.base_dtype, _shape(target))]
+
+
+def _sum_axes(gshape, target):
+    """Axes of `gshape` to sum (keepdims) so that reshaping gives `target`; None if `target`
+    does not broadcast to `gshape`."""
+    off = len(gshape) - len(target)
+    if off < 0:
+        return None
+    axes = list(range(off))
+    for i, t in enumerate(target):
+        d = gshape[off + i]
+        if t == d:
+            continue
+        if t != 1:
+            return None
+        axes.append(off + i)
+    return tuple(axes)
+
+
+def _sum_to_shape_error(gshape, target):
+    return errors.InvalidArgumentError(
+        None, None, "SumToShape: cannot sum a gradient of shape %s down to shape %s"
+        % (list(gshape), list(target)))
+
+
+def _sum_to_shape_kernel(op, ctx):
+    g_t, s_t = op._inputs
+    gd = _static_dims(g_t)
+    target = _shape_tensor_dims(s_t)
+    if gd is not None and target is not None and None not in target:
+        axes = _sum_axes(gd, target)
+        if axes is not None:
+            if gd == target:
+                def sum_to_same(g, s):
+                    return g
+                return sum_to_same
+
+            def sum_to_static(g, s):
+                return np.sum(g, axis=axes, keepdims=True).reshape(target)
+            return sum_to_static
+    cache = {}
+
+    def sum_to_shape(g, s):
+        gs = np.shape(g)
+        ts = tuple(s.tolist())
+        key = (gs, ts)
+        axes = cache.get(key)
+        if axes is None:
+            axes = _sum_axes(gs, ts)
+            if axes is None:
+                raise _sum_to_shape_error(gs, ts)
+            cache[key] = axes
+        if not axes and gs == ts:
+            return g
+        return np.sum(g, axis=axes, keepdims=True).reshape(ts)
+    return sum_to_shape
+
+
+# aliases: the result may be the gradient value itself (a Const's array, for instance).
+register_op("SumToShape", _sum_to_shape_infer, _sum_to_shape_kernel, aliases=True)
+
+
+def sum_to_shape(grad, shape, name=None):
+    """Sum `grad` over its broadcast axes down to `shape` (the reverse of `broadcast_to`).
+
+    Args:
+      grad: a Tensor whose shape is a numpy broadcast of `shape`.
+      shape: a 1-D int32/int64 tensor or list: the target shape.
+      name: optional op name (default "SumToShape").
+
+    Returns:
+      A Tensor of shape `shape` and `grad`'s dtype.
+    """
+    grad = to_tensor(grad)
+    if not isinstance(shape, _ops.Tensor):
+        shape = _array_ops()._index_tensor(shape, "shape")
+    return _apply("SumToShape", [grad, shape], {"T": grad._dtype.base_dtype,
+                                                "Tshape": shape._dtype.base_dtype}, name)
+
+
+def _unbroadcast(grad, x):
+    """`grad` (of a broadcasting op's output) summed down to the shape of input `x`.
+
+    No op at all when both static shapes are fully known and equal; a constant target shape
+    when `x`'s is fully known; `shape(x)` at run time otherwise.
+    """
+    if grad is None:
+        return None
+    xd = _static_dims(x)
+    if xd is not None:
+        if grad._shape._dims == xd:
+            return grad
+        target = _int32_const(xd, name="Shape")
+    else:
+        target = _array_ops().shape(x)
+    return _apply("SumToShape", [grad, target], {"T": grad._dtype.base_dtype,
+                                                 "Tshape": _dt.int32}, None)
+
+
+@RegisterGradient("SumToShape")
+def _sum_to_shape_grad(op, grad):
+    return [_array_ops().broadcast_to(grad, _shape_of(op._inputs[0])), None]
+
+
+# ---- binary arithmetic ---------------------------------------------------------------------------
+
+
+@RegisterGradient("AddV2")
+def _add_grad(op, grad):
+    x, y = op._inputs
+    return [_unbroadcast(grad, x), _unbroadcast(grad, y)]
+
+
+@RegisterGradient("Sub")
+def _sub_grad(op, grad):
+    x, y = op._inputs
+    return [_unbroadcast(grad, x), _unbroadcast(negative(grad), y)]
+
+
+@RegisterGradient("Mul")
+def _mul_grad(op, grad):
+    x, y = op._inputs
+    return [_unbroadcast(multiply(grad, y), x), _unbroadcast(multiply(x, grad), y)]
+
+
+@RegisterGradient("RealDiv")
+def _real_div_grad(op, grad):
+    x, y = op._inputs
+    gx = realdiv(grad, y)
+    gy = multiply(grad, realdiv(realdiv(negative(x), y), y))
+    return [_unbroadcast(gx, x), _unbroadcast(gy, y)]
+
+
+@RegisterGradient("DivNoNan")
+def _div_no_nan_grad(op, grad):
+    x, y = op._inputs
+    gx = div_no_nan(grad, y)
+    gy = multiply(grad, div_no_nan(div_no_nan(negative(x), y), y))
+    return [_unbroadcast(gx, x), _unbroadcast(gy, y)]
+
+
+@RegisterGradient("FloorDiv")
+def _floor_div_grad(op, grad):
+    # Piecewise constant: TF1 returns no gradient for either input.
+    return [None, None]
+
+
+@RegisterGradient("FloorMod")
+def _floor_mod_grad(op, grad):
+    # floormod(x, y) = x - floor(x / y) * y
+    x, y = op._inputs
+    gy = multiply(negative(grad), floor_div(x, y))
+    return [_unbroadcast(grad, x), _unbroadcast(gy, y)]
+
+
+@RegisterGradient("TruncateMod")
+def _truncate_mod_grad(op, grad):
+    # truncatemod(x, y) = x - trunc(x / y) * y, and trunc(x / y) = (x - z) / y exactly.
+    x, y = op._inputs
+    z = op._outputs[0]
+    gy = multiply(negative(grad), realdiv(subtract(x, z), y))
+    return [_unbroadcast(grad, x), _unbroadcast(gy, y)]
+
+
+@RegisterGradient("Pow")
+def _pow_grad(op, grad):
+    x, y = op._inputs
+    z = op._outputs[0]
+    one = _scalar_like(1, y)
+    gx = multiply(grad, multiply(y, pow(x, subtract(y, one))))
+    # log(x) only where x > 0 (TF1): elsewhere the y-gradient is 0, not nan.
+    mask = greater(x, _scalar_like(0, x))
+    safe_x = where_v2(mask, x, _scalar_like(1, x))
+    log_x = where_v2(mask, log(safe_x), _scalar_like(0, x))
+    gy = multiply(grad, multiply(z, log_x))
+    return [_unbroadcast(gx, x), _unbroadcast(gy, y)]
+
+
+def _max_min_grad(op, grad, selector):
+    x, y = op._inputs
+    xmask = selector(x, y)
+    zero = _scalar_like(0, grad)
+    gx = where_v2(xmask, grad, zero)
+    gy = where_v2(xmask, zero, grad)
+    return [_unbroadcast(gx, x), _unbroadcast(gy, y)]
+
+
+@RegisterGradient("Maximum")
+def _maximum_grad(op, grad):
+    # Ties send the whole gradient to x (TF1's xmask = x >= y).
+    return _max_min_grad(op, grad, greater_equal)
+
+
+@RegisterGradient("Minimum")
+def _minimum_grad(op, grad):
+    return _max_min_grad(op, grad, less_equal)
+
+
+@RegisterGradient("SquaredDifference")
+def _squared_difference_grad(op, grad):
+    x, y = op._inputs
+    x_grad = multiply(multiply(_scalar_like(2, grad), grad), subtract(x, y))
+    return [_unbroadcast(x_grad, x), negative(_unbroadcast(x_grad, y))]
+
+
+NotDifferentiable("TruncateDiv")
+
+
+# ---- unary ----------------------------------------------------------------------------------------
+
+
+@RegisterGradient("Neg")
+def _neg_grad(op, grad):
+    return [negative(grad)]
+
+
+@RegisterGradient("Abs")
+def _abs_grad(op, grad):
+    return [multiply(grad, sign(op._inputs[0]))]
+
+
+@RegisterGradient("Square")
+def _square_grad(op, grad):
+    x = op._inputs[0]
+    return [multiply(grad, multiply(_scalar_like(2, x), x))]
+
+
+@RegisterGradient("Sqrt")
+def _sqrt_grad(op, grad):
+    # d sqrt(x) = 0.5 / y, from the op's output as TF1's SqrtGrad.
+    y = op._outputs[0]
+    return [realdiv(multiply(grad, _scalar_like(0.5, y)), y)]
+
+
+@RegisterGradient("Rsqrt")
+def _rsqrt_grad(op, grad):
+    # d x^-1/2 = -0.5 * y^3
+    y = op._outputs[0]
+    return [multiply(grad, multiply(_scalar_like(-0.5, y), multiply(square(y), y)))]
+
+
+@RegisterGradient("Exp")
+def _exp_grad(op, grad):
+    return [multiply(grad, op._outputs[0])]
+
+
+@RegisterGradient("Expm1")
+def _expm1_grad(op, grad):
+    return [multiply(grad, exp(op._inputs[0]))]
+
+
+@RegisterGradient("Log")
+def _log_grad(op, grad):
+    return [multiply(grad, reciprocal(op._inputs[0]))]
+
+
+@RegisterGradient("Log1p")
+def _log1p_grad(op, grad):
+    x = op._inputs[0]
+    return [multiply(grad, reciprocal(add(_scalar_like(1, x), x)))]
+
+
+@RegisterGradient("Sin")
+def _sin_grad(op, grad):
+    return [multiply(grad, cos(op._inputs[0]))]
+
+
+@RegisterGradient("Cos")
+def _cos_grad(op, grad):
+    return [multiply(negative(grad), sin(op._inputs[0]))]
+
+
+@RegisterGradient("Tan")
+def _tan_grad(op, grad):
+    return [multiply(grad, square(reciprocal(cos(op._inputs[0]))))]
+
+
+@RegisterGradient("Asin")
+def _asin_grad(op, grad):
+    x = op._inputs[0]
+    return [multiply(grad, rsqrt(subtract(_scalar_like(1, x), square(x))))]
+
+
+@RegisterGradient("Acos")
+def _acos_grad(op, grad):
+    x = op._inputs[0]
+    return [negative(multiply(grad, rsqrt(subtract(_scalar_like(1, x), square(x)))))]
+
+
+@RegisterGradient("Atan")
+def _atan_grad(op, grad):
+    x = op._inputs[0]
+    return [multiply(grad, reciprocal(add(_scalar_like(1, x), square(x))))]
+
+
+@RegisterGradient("Sinh")
+def _sinh_grad(op, grad):
+    return [multiply(grad, cosh(op._inputs[0]))]
+
+
+@RegisterGradient("Cosh")
+def _cosh_grad(op, grad):
+    return [multiply(grad, sinh(op._inputs[0]))]
+
+
+@RegisterGradient("Tanh")
+def _tanh_grad(op, grad):
+    # 1 - y^2 from the op's output, as TF1's TanhGrad.
+    y = op._outputs[0]
+    return [multiply(grad, subtract(_scalar_like(1, y), square(y)))]
+
+
+@RegisterGradient("Sigmoid")
+def _sigmoid_grad(op, grad):
+    # y * (1 - y) from the op's output, as TF1's SigmoidGrad.
+    y = op._outputs[0]
+    return [multiply(grad, multiply(y, subtract(_scalar_like(1, y), y)))]
+
+
+@RegisterGradient("Reciprocal")
+def _reciprocal_grad(op, grad):
+    y = op._outputs[0]
+    return [multiply(negative(grad), square(y))]
+
+
+@RegisterGradient("Erf")
+def _erf_grad(op, grad):
+    x = op._inputs[0]
+    two_over_root_pi = _scalar_like(2.0 / _math.sqrt(_math.pi), x)
+    return [multiply(grad, multiply(two_over_root_pi, exp(negative(square(x)))))]
+
+
+@RegisterGradient("Sign")
+def _sign_grad(op, grad):
+    # TF1 returns zeros (not None) for Sign.
+    return [_array_ops().zeros_like(op._inputs[0])]
+
+
+@RegisterGradient("Floor")
+def _floor_grad(op, grad):
+    return [None]
+
+
+@RegisterGradient("Ceil")
+def _ceil_grad(op, grad):
+    return [None]
+
+
+@RegisterGradient("Round")
+def _round_grad(op, grad):
+    return [None]
+
+
+@RegisterGradient("Rint")
+def _rint_grad(op, grad):
+    return [None]
+
+
+# ---- n-ary, selection, casts ----------------------------------------------------------------------
+
+
+@RegisterGradient("AddN")
+def _add_n_grad(op, grad):
+    return [grad] * len(op._inputs)
+
+
+@RegisterGradient("Select")
+def _select_grad(op, grad):
+    c, x = op._inputs[0], op._inputs[1]
+    zeros = _array_ops().zeros_like(x)
+    return [None, where(c, grad, zeros), where(c, zeros, grad)]
+
+
+@RegisterGradient("SelectV2")
+def _select_v2_grad(op, grad):
+    c, x, y = op._inputs
+    zero = _scalar_like(0, grad)
+    gx = where_v2(c, grad, zero)
+    gy = where_v2(c, zero, grad)
+    return [None, _unbroadcast(gx, x), _unbroadcast(gy, y)]
+
+
+_CAST_GRAD_TYPES = _FLOAT + _COMPLEX
+
+
+@RegisterGradient("Cast")
+def _cast_grad(op, grad):
+    src = op._inputs[0]._dtype.base_dtype
+    dst = grad._dtype.base_dtype
+    if src in _CAST_GRAD_TYPES and dst in _CAST_GRAD_TYPES:
+        return [cast(grad, src)]
+    return [None]
+
+
+for _t in ("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
+           "LogicalAnd", "LogicalOr", "LogicalNot", "IsNan", "IsInf", "IsFinite",
+           "ArgMax", "ArgMin", "Where", "Any", "All"):
+    NotDifferentiable(_t)
+
+
+# ---- reductions -----------------------------------------------------------------------------------
+
+
+def _static_reduced_axes(x, ax_t):
+    """The reduced axes of `x` as a sorted tuple when its rank and the axes are static."""
+    xd = x._shape._dims
+    if xd is None:
+        return None
+    axes = _array_ops().constant_value(ax_t)
+    if axes is None:
+        return None
+    n = len(xd)
+    return tuple(sorted({int(a) % n for a in np.ravel(axes).tolist()})) if n else ()
+
+
+def _kept_shape(x, ax_t):
+    """The shape of `x` with its reduced axes set to 1 (the shape of a keepdims reduction):
+    a Python list when fully known, else an int32 tensor computed at run time."""
+    aops = _array_ops()
+    xd = x._shape._dims
+    red = _static_reduced_axes(x, ax_t)
+    if red is not None:
+        if None not in xd:
+            return [1 if i in red else d for i, d in enumerate(xd)]
+        mask = np.array([i in red for i in range(len(xd))], dtype=bool)
+        mask.flags.writeable = False
+        mask_t = _ops.apply_op("Const", [], {"value": mask, "dtype": _dt.bool}, name="Const")
+        return where_v2(mask_t, _int32_const(1), aops.shape(x))
+    # Axes (or the rank) known only at run time.
+    sx = aops.shape(x)
+    r = aops.size(sx)
+    axes = aops.reshape(cast(ax_t, _dt.int32), [-1])
+    axes = floormod(axes, r)
+    hits = equal(aops.expand_dims(aops.range(r), 1), aops.expand_dims(axes, 0))
+    return where_v2(reduce_any(hits, axis=1), _int32_const(1), sx)
+
+
+def _reduction_grad_in(op, grad):
+    """`grad` reshaped to the keepdims shape of reduction `op` (a no-op when it already is)."""
+    x, ax_t = op._inputs
+    kept = _kept_shape(x, ax_t)
+    if op._attrs["keep_dims"]:
+        return grad, kept
+    if isinstance(kept, list) and grad._shape._dims == tuple(kept):
+        return grad, kept
+    return _array_ops().reshape(grad, kept), kept
+
+
+def _broadcast_to_input(t, x):
+    xd = _static_dims(x)
+    if xd is not None and t._shape._dims == xd:
+        return t
+    return _array_ops().broadcast_to(t, _shape_of(x))
+
+
+@RegisterGradient("Sum")
+def _sum_grad(op, grad):
+    x = op._inputs[0]
+    g, _ = _reduction_grad_in(op, grad)
+    return [_broadcast_to_input(g, x), None]
+
+
+@RegisterGradient("Mean")
+def _mean_grad(op, grad):
+    x = op._inputs[0]
+    y = op._outputs[0]
+    g, _ = _reduction_grad_in(op, grad)
+    g = _broadcast_to_input(g, x)
+    n_in, n_out = x._shape.num_elements(), y._shape.num_elements()
+    if n_in is not None and n_out is not None:
+        factor = _scalar_like(n_in // max(n_out, 1), g)
+    else:
+        aops = _array_ops()
+        count = floor_div(aops.size(x), maximum(aops.size(y), _int32_const(1)))
+        factor = cast(count, g._dtype.base_dtype)
+    return [realdiv(g, factor), None]
+
+
+def _min_or_max_grad(op, grad):
+    # The gradient is shared equally among the elements equal to the extremum (TF1).
+    x = op._inputs[0]
+    g, kept = _reduction_grad_in(op, grad)
+    y = op._outputs[0]
+    if not op._attrs["keep_dims"]:
+        y = _array_ops().reshape(y, kept)
+    indicators = cast(equal(y, x), g._dtype.base_dtype)
+    num_selected = reduce_sum(indicators, op._inputs[1], keepdims=True)
+    return [multiply(realdiv(indicators, num_selected), g), None]
+
+
+RegisterGradient("Max")(_min_or_max_grad)
+RegisterGradient("Min")(_min_or_max_grad)
+
+
+@RegisterGradient("Prod")
+def _prod_grad(op, grad):
+    # TF1's scheme: the product of all other elements is (exclusive cumprod from the left) *
+    # (exclusive cumprod from the right), so zeros in the input need no division.
+    aops = _array_ops()
+    x, ax_t = op._inputs
+    g, _ = _reduction_grad_in(op, grad)
+    g = _broadcast_to_input(g, x)
+    red = _static_reduced_axes(x, ax_t)
+    if red is not None:
+        n = len(x._shape._dims)
+        other = [i for i in range(n) if i not in red]
+        perm = list(red) + other
+        inv = [0] * n
+        for i, p in enumerate(perm):
+            inv[p] = i
+        xd = x._shape._dims
+        if None not in xd:
+            reduced_num = int(np.prod([xd[i] for i in red], dtype=np.int64))
+            other_num = int(np.prod([xd[i] for i in other], dtype=np.int64))
+            new_shape = [reduced_num, other_num]
+        else:
+            sx = aops.shape(x)
+            reduced_num = reduce_prod(aops.gather(sx, _int32_const(list(red))))
+            other_num = reduce_prod(aops.gather(sx, _int32_const(other)))
+            new_shape = aops.stack([reduced_num, other_num])
+        perm_t = perm
+        inv_t = inv
+    else:
+        sx = aops.shape(x)
+        r = aops.size(sx)
+        reduced = floormod(aops.reshape(cast(ax_t, _dt.int32), [-1]), r)
+        idx = aops.range(r)
+        other_idx, _ = aops.setdiff1d(idx, reduced)
+        perm_t = aops.concat([reduced, other_idx], 0)
+        inv_t = aops.invert_permutation(perm_t)
+        reduced_num = reduce_prod(aops.gather(sx, reduced))
+        other_num = reduce_prod(aops.gather(sx, other_idx))
+        new_shape = aops.stack([reduced_num, other_num])
+    permuted = aops.transpose(x, perm_t)
+    permuted_shape = _shape_of(permuted)
+    reshaped = aops.reshape(permuted, new_shape)
+    left = cumprod(reshaped, axis=0, exclusive=True)
+    right = cumprod(reshaped, axis=0, exclusive=True, reverse=True)
+    others = aops.reshape(multiply(left, right), permuted_shape)
+    return [multiply(g, aops.transpose(others, inv_t)), None]
+
+
+@RegisterGradient("Cumsum")
+def _cumsum_grad(op, grad):
+    return [cumsum(grad, op._inputs[1], exclusive=op._attrs["exclusive"],
+                   reverse=not op._attrs["reverse"]), None]
+
+
+@RegisterGradient("Cumprod")
+def _cumprod_grad(op, grad):
+    # As TF1: divides by x, so it is undefined where x == 0.
+    x = op._inputs[0]
+    prod = op._outputs[0]
+    out = cumsum(multiply(prod, grad), op._inputs[1], exclusive=op._attrs["exclusive"],
+                 reverse=not op._attrs["reverse"])
+    return [realdiv(out, x), None]
+
+
+# ---- matrix products ------------------------------------------------------------------------------
+
+
+@RegisterGradient("MatMul")
+def _matmul_grad(op, grad):
+    a, b = op._inputs
+    ta, tb = op._attrs["transpose_a"], op._attrs["transpose_b"]
+    if not ta and not tb:
+        ga = matmul(grad, b, transpose_b=True)
+        gb = matmul(a, grad, transpose_a=True)
+    elif not ta:
+        ga = matmul(grad, b)
+        gb = matmul(grad, a, transpose_a=True)
+    elif not tb:
+        ga = matmul(b, grad, transpose_b=True)
+        gb = matmul(a, grad)
+    else:
+        ga = matmul(b, grad, transpose_a=True, transpose_b=True)
+        gb = matmul(grad, a, transpose_a=True, transpose_b=True)
+    return [ga, gb]
+
+
+@RegisterGradient("BatchMatMulV2")
+def _batch_matmul_grad(op, grad):
+    x, y = op._inputs
+    adj_x, adj_y = op._attrs["adj_x"], op._attrs["adj_y"]
+    if not adj_x:
+        if not adj_y:
+            gx = matmul(grad, y, adjoint_b=True)
+            gy = matmul(x, grad, adjoint_a=True)
+        else:
+            gx = matmul(grad, y)
+            gy = matmul(grad, x, adjoint_a=True)
+    else:
+        if not adj_y:
+            gx = matmul(y, grad, adjoint_b=True)
+            gy = matmul(x, grad)
+        else:
+            gx = matmul(y, grad, adjoint_a=True, adjoint_b=True)
+            gy = matmul(grad, x, adjoint_a=True, adjoint_b=True)
+    # Broadcast batch dimensions are summed away (the matrix dims already match).
+    return [_unbroadcast(gx, x), _unbroadcast(gy, y)]
+
+
+# ---- einsum ---------------------------------------------------------------------------------------
+
+_ELL = "*"  # one-character stand-in for "..." while subscripts are manipulated
+
+
+def _einsum_terms(equation):
+    """(input subscripts, output subscripts) with "..." as `_ELL`, the output made explicit."""
+    eq = equation.replace(" ", "").replace("...", _ELL)
+    if "->" in eq:
+        lhs, out = eq.split("->", 1)
+        subs = lhs.split(",")
+    else:
+        subs = eq.split(",")
+        counts = {}
+        for s in subs:
+            for ch in s:
+                counts[ch] = counts.get(ch, 0) + 1
+        out = (_ELL if _ELL in counts else "") + "".join(
+            sorted(c for c, n in counts.items() if n == 1 and c != _ELL))
+    return subs, out
+
+
+def _einsum_eq(subs, out):
+    return (",".join(subs) + "->" + out).replace(_ELL, "...")
+
+
+def _einsum_letter_size(x, sub, ch):
+    """The size of subscript letter `ch` in operand `x` (a Python int or a scalar tensor)."""
+    i = sub.index(ch)
+    pos = i if _ELL not in sub[:i] else i - len(sub)
+    d = x._shape._dims
+    if d is not None and d[pos] is not None:
+        return d[pos]
+    return _array_ops().shape(x)[pos]
+
+
+def _einsum_ones(n, dt):
+    if isinstance(n, int):
+        arr = np.ones(n, dtype=dt.as_numpy_dtype)
+        arr.flags.writeable = False
+        return _ops.apply_op("Const", [], {"value": arr, "dtype": dt}, name="Const")
+    return _array_ops().ones(_array_ops().expand_dims(n, 0), dtype=dt)
+
+
+def _einsum_eye(n, dt):
+    if isinstance(n, int):
+        arr = np.eye(n, dtype=dt.as_numpy_dtype)
+        arr.flags.writeable = False
+        return _ops.apply_op("Const", [], {"value": arr, "dtype": dt}, name="Const")
+    aops = _array_ops()
+    r = aops.range(n)
+    return cast(equal(aops.expand_dims(r, 1), aops.expand_dims(r, 0)), dt)
+
+
+def _einsum_operand_grad(op, grad, i, subs, out):
+    equation = op._attrs["equation"]
+    x = op._inputs[i]
+    s = subs[i]
+    others = [subs[j] for j in range(len(subs)) if j != i]
+    other_ts = [op._inputs[j] for j in range(len(subs)) if j != i]
+    if _ELL in s and _ELL not in out:
+        raise LookupError("No gradient defined for einsum equation %r: the broadcast (...) "
+                          "dimensions of input %d are summed away." % (equation, i))
+    avail = set(out)
+    for o in others:
+        avail.update(o)
+    unique = []
+    for ch in s:
+        if ch not in unique:
+            unique.append(ch)
+    keep = "".join(ch for ch in unique if ch in avail)
+    summed = [ch for ch in unique if ch not in avail]
+    repeated = len(unique) != len(s)
+    if keep == out and not others:
+        g = grad
+    else:
+        g = einsum(_einsum_eq([out] + others, keep), grad, *other_ts)
+    if summed or repeated:
+        # Letters only in this operand are broadcast back with ones vectors; repeated letters
+        # (diagonals, traces) are spread back onto the diagonal with identity matrices.
+        dt = grad._dtype.base_dtype
+        used = set(equation)
+        fresh = iter(c for c in _LETTERS if c not in used)
+        aux_subs, aux_ts = [], []
+        for ch in summed:
+            aux_subs.append(ch)
+            aux_ts.append(_einsum_ones(_einsum_letter_size(x, s, ch), dt))
+        target = []
+        seen = set()
+        for ch in s:
+            if ch in seen and ch != _ELL:
+                new = next(fresh)
+                aux_subs.append(ch + new)
+                aux_ts.append(_einsum_eye(_einsum_letter_size(x, s, ch), dt))
+                target.append(new)
+            else:
+                seen.add(ch)
+                target.append(ch)
+        g = einsum(_einsum_eq([keep] + aux_subs, "".join(target)), g, *aux_ts)
+    if _ELL in s:
+        # The operand's broadcast dims may be fewer or size 1: sum the gradient down to them.
+        # SumToShape aligns shapes on the right, which is right for a leading "...".
+        xd, gd = x._shape._dims, g._shape._dims
+        if s[0] != _ELL and (xd is None or gd is None or len(xd) != len(gd)):
+            raise LookupError("No gradient defined for einsum equation %r: input %d has "
+                              "broadcast (...) dimensions that are not leading and whose "
+                              "rank differs from the output's." % (equation, i))
+        g = _unbroadcast(g, x)
+    return g
+
+
+@RegisterGradient("Einsum")
+def _einsum_grad(op, grad):
+    subs, out = _einsum_terms(op._attrs["equation"])
+    return [_einsum_operand_grad(op, grad, i, subs, out) for i in range(len(subs))]
