@@ -46,6 +46,8 @@ __all__ = [
     # reductions
     "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any",
     "reduce_all", "reduce_logsumexp", "argmax", "argmin", "cumsum", "cumprod",
+    # segments
+    "unsorted_segment_sum",
     # linear algebra
     "matmul", "tensordot", "einsum",
 ]
@@ -1535,6 +1537,83 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
                                            "T": x._dtype.base_dtype}, name)
 
 
+# ---- segment sums --------------------------------------------------------------------------------
+
+
+def _unsorted_segment_sum_infer(inputs, attrs):
+    data, ids, n = inputs
+    label = _label("UnsortedSegmentSum", attrs)
+    dt = _check_dtype("UnsortedSegmentSum", "data", data, _NUMERIC)
+    _check_dtype("UnsortedSegmentSum", "segment_ids", ids, _INDEX)
+    _check_dtype("UnsortedSegmentSum", "num_segments", n, _INDEX)
+    nd = n._shape._dims
+    if nd is not None and len(nd) != 0:
+        raise ValueError("Shape must be rank 0 but is rank %d for %s with input shapes: %s."
+                         % (len(nd), label, _shapes_str(data, ids, n)))
+    nv = _const_value(n)
+    num = None if nv is None else int(nv)
+    dd, idd = data._shape._dims, ids._shape._dims
+    if dd is None or idd is None:
+        return [(dt, _shape(None))]
+    if len(idd) > len(dd):
+        raise ValueError("segment_ids rank %d exceeds data rank %d for %s with input shapes: %s."
+                         % (len(idd), len(dd), label, _shapes_str(data, ids, n)))
+    for a, b in zip(dd, idd):
+        if a is not None and b is not None and a != b:
+            raise ValueError("data.shape = %s does not start with segment_ids.shape = %s for %s."
+                             % (data._shape, ids._shape, label))
+    return [(dt, _shape((num,) + dd[len(idd):]))]
+
+
+def _unsorted_segment_sum_kernel(op, ctx):
+    npdt = _np_dtype(op._inputs[0]._dtype.base_dtype)
+
+    def unsorted_segment_sum_(data, ids, n):
+        data = np.asarray(data)
+        ids = np.asarray(ids)
+        n = int(n)
+        if ids.shape != data.shape[:ids.ndim]:
+            raise errors.InvalidArgumentError(
+                None, None, "data.shape = %s does not start with segment_ids.shape = %s"
+                % (list(data.shape), list(ids.shape)))
+        bad = ids >= n
+        if np.any(bad):
+            pos = np.argwhere(bad)[0]
+            raise errors.InvalidArgumentError(
+                None, None, "segment_ids[%s] = %d is out of range [0, %d)"
+                % (",".join(str(int(p)) for p in pos), int(ids[tuple(pos)]), n))
+        out = np.zeros((n,) + data.shape[ids.ndim:], dtype=npdt)
+        keep = ids >= 0  # negative ids are dropped, as TF does
+        np.add.at(out, ids[keep], data[keep])
+        return out
+    return unsorted_segment_sum_
+
+
+register_op("UnsortedSegmentSum", _unsorted_segment_sum_infer, _unsorted_segment_sum_kernel)
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """Sums of the slices of `data` by `segment_ids` (op type UnsortedSegmentSum).
+
+    ``output[i, ...] = sum(data[j..., ...] for ids[j...] == i)``; negative ids are dropped.
+
+    Args:
+      data: a numeric Tensor.
+      segment_ids: an int32/int64 Tensor whose shape is a prefix of `data`'s.
+      num_segments: an int scalar, the size of the output's first dimension.
+      name: optional op name.
+
+    Returns:
+      A Tensor of shape `[num_segments] + data.shape[segment_ids.ndim:]`.
+    """
+    data = to_tensor(data, name="data")
+    ids = to_tensor(segment_ids, preferred_dtype=_dt.int32, name="segment_ids")
+    n = to_tensor(num_segments, preferred_dtype=_dt.int32, name="num_segments")
+    return _apply("UnsortedSegmentSum", [data, ids, n],
+                  {"T": data._dtype.base_dtype, "Tindices": ids._dtype.base_dtype,
+                   "Tnumsegments": n._dtype.base_dtype}, name)
+
+
 # ---- matrix products ----------------------------------------------------------------------------
 
 _MATMUL_DTYPES = (_dt.float16, _dt.bfloat16, _dt.float32, _dt.float64, _dt.int32, _dt.int64,
@@ -2798,3 +2877,25 @@ def _einsum_operand_grad(op, grad, i, subs, out):
 def _einsum_grad(op, grad):
     subs, out = _einsum_terms(op._attrs["equation"])
     return [_einsum_operand_grad(op, grad, i, subs, out) for i in range(len(subs))]
+
+
+# ---- segment sums ---------------------------------------------------------------------------------
+
+
+@RegisterGradient("UnsortedSegmentSum")
+def _unsorted_segment_sum_grad(op, grad):
+    # Each data slice receives its segment's gradient; slices with negative ids get zeros.
+    aops = _array_ops()
+    ids = op._inputs[1]
+    zero = _scalar_like(0, ids)
+    gathered = aops.gather(grad, maximum(ids, zero))
+    is_kept = greater_equal(ids, zero)
+    gd, idd = gathered._shape._dims, ids._shape._dims
+    if gd is not None and idd is not None:
+        for _ in range(len(gd) - len(idd)):
+            is_kept = aops.expand_dims(is_kept, -1)
+    else:
+        extra = subtract(aops.rank(gathered), aops.rank(ids))
+        is_kept = aops.reshape(is_kept, aops.concat(
+            [aops.shape(ids), aops.ones(aops.expand_dims(extra, 0), dtype=_dt.int32)], 0))
+    return [where_v2(is_kept, gathered, _scalar_like(0, gathered)), None, None]

@@ -556,3 +556,12 @@ gamma = random_gamma
 def poisson(lam, shape, dtype=_dtypes.float32, seed=None, name=None):
     """`tf.random.poisson` (same argument order as TF1's random_poisson)."""
     return random_poisson(lam, shape, dtype=dtype, seed=seed, name=name)
+
+
+# Random draws have no gradient with respect to their shape/parameter inputs (as TF1).
+from headwater.gradients import NotDifferentiable as _NotDifferentiable  # noqa: E402
+
+for _type in ("RandomStandardNormal", "TruncatedNormal", "RandomUniform", "RandomUniformInt",
+              "RandomShuffle", "Multinomial", "RandomGamma", "RandomPoissonV2", "Orthogonalize"):
+    _NotDifferentiable(_type)
+del _type

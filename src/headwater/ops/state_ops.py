@@ -640,3 +640,14 @@ def group_no_op(control_inputs, name):
     with g.control_dependencies(control_inputs):
         return _ops.apply_op("NoOp", [], {}, name=name, graph=g)
 
+
+
+# State ops have no gradient: they update variables rather than compute values (as TF1).
+from headwater.gradients import NotDifferentiable as _NotDifferentiable  # noqa: E402
+
+for _type in ("InitializedValue", "IsVariableInitialized", "Assign", "AssignAdd", "AssignSub",
+              "ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv",
+              "ScatterMax", "ScatterMin", "ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub",
+              "CountUpTo", "ReportUninitializedVariables", "AssertVariablesInitialized"):
+    _NotDifferentiable(_type)
+del _type
