@@ -178,44 +178,66 @@ def _compile_plan(fetch_tensors, target_ops, feed_tensors, ctx, graph):
     feed_set = set(feed_tensors)
     needed = prune(fetch_tensors, target_ops, feed_set)
     order = toposort(needed, feed_set, graph)
-
-    # Liveness: the last step reading each value.
-    last_use = {}
-    step_inputs = []
-    push_ins = step_inputs.append
-    for step, op in enumerate(order):
-        ref = op._op_def.ref_inputs
-        ins = op._inputs if not ref else [t for i, t in enumerate(op._inputs) if i not in ref]
-        push_ins(ins)
-        for t in ins:
-            last_use[t] = step
+    n = len(order)
     fetch_set = set(fetch_tensors)
     keep = fetch_set | feed_set  # never freed inside the plan
-    # One slot per live value, feeds first. A step is (op, in slots, out slots, slots to free);
-    # an output nobody reads gets no slot (None).
+
+    # Liveness in one backward sweep: the first time a value is seen going backwards is its
+    # last use, so it dies right after that step.
+    step_inputs = [None] * n
+    dying = [()] * n
+    seen = set(keep)
+    for step in range(n - 1, -1, -1):
+        op = order[step]
+        ref = op._op_def.ref_inputs
+        ins = op._inputs if not ref else [t for i, t in enumerate(op._inputs) if i not in ref]
+        step_inputs[step] = ins
+        d = None
+        for t in ins:
+            if t not in seen:
+                seen.add(t)
+                if d is None:
+                    d = [t]
+                else:
+                    d.append(t)
+        if d is not None:
+            dying[step] = d
+    # One slot per live value, feeds first. A step is (op, input slots, out, slots to free) with
+    # out = -1 (nothing read), a slot, or a tuple of slots/None for multi-output ops.
     slot = {t: i for i, t in enumerate(feed_tensors)}
     nslot = len(slot)
     steps = []
     push = steps.append
-    for step, op in enumerate(order):
-        outs = []
-        for t in op._outputs:
-            if t in slot or (t not in last_use and t not in fetch_set):
-                outs.append(None)
-            else:
-                slot[t] = nslot
-                outs.append(nslot)
+    for step in range(n):
+        op = order[step]
+        outs = op._outputs
+        if len(outs) == 1:
+            t = outs[0]
+            if t in seen and t not in slot:
+                slot[t] = out = nslot
                 nslot += 1
+            else:
+                out = -1
+        elif not outs:
+            out = -1
+        else:
+            out = []
+            for t in outs:
+                if t in seen and t not in slot:
+                    slot[t] = nslot
+                    out.append(nslot)
+                    nslot += 1
+                else:
+                    out.append(None)
+            out = -1 if all(o is None for o in out) else tuple(out)
         ins = step_inputs[step]
-        in_slots = [slot[t] for t in ins]
-        dead = [slot[t] for t in ins if last_use[t] == step and t not in keep]
-        if len(dead) > 1:
-            dead = list(dict.fromkeys(dead))
-        push((op, in_slots, outs, dead))
+        dead = dying[step]
+        push((op, tuple(map(slot.__getitem__, ins)), out,
+              tuple(dict.fromkeys(map(slot.__getitem__, dead))) if dead else ()))
     ret_slots = [slot[t] for t in fetch_tensors]
     ret_copy = [bool(t._op._op_def.aliases or t in feed_set) for t in fetch_tensors]
     kernels = [_bind(op, ctx) for op in order]
-    if len(order) <= CODEGEN_MAX_OPS:
+    if n <= CODEGEN_MAX_OPS:
         fn, line_to_op, src = _codegen(steps, kernels, len(feed_tensors), ret_slots, ret_copy)
     else:
         fn, line_to_op, src = _interpreter(steps, kernels, len(feed_tensors), nslot,
@@ -249,14 +271,14 @@ def _codegen(steps, kernels, nfeeds, ret_slots, ret_copy):
     if nfeeds:
         lines.append("    " + ", ".join("v%d" % i for i in range(nfeeds))
                      + ("," if nfeeds == 1 else "") + " = _feeds")
-    for step, (op, ins, outs, dead) in enumerate(steps):
+    for step, (op, ins, out, dead) in enumerate(steps):
         kname = "k%d" % step
         env[kname] = kernels[step]
         call = "%s(%s)" % (kname, ", ".join("v%d" % i for i in ins))
-        if not outs or all(o is None for o in outs):
-            stmt = call
+        if type(out) is int:
+            stmt = call if out < 0 else "v%d = %s" % (out, call)
         else:
-            stmt = "%s = %s" % (", ".join("_" if o is None else "v%d" % o for o in outs), call)
+            stmt = "%s = %s" % (", ".join("_" if o is None else "v%d" % o for o in out), call)
         lines.append("    " + stmt)
         line_to_op[len(lines)] = op
         if dead:
@@ -273,15 +295,7 @@ def _interpreter(steps, kernels, nfeeds, nslots, ret_slots, ret_copy):
     # Each step: (kernel, input slots, output slot (-1: none) | tuple of slots, slots to free,
     # op). Steps are plain tuples unpacked by the for statement: the cheapest dispatch CPython
     # offers without generating code.
-    prog = []
-    for (op, ins, outs, dead), k in zip(steps, kernels):
-        if not outs or all(o is None for o in outs):
-            out = -1
-        elif len(outs) == 1:
-            out = outs[0]
-        else:
-            out = tuple(outs)
-        prog.append((k, tuple(ins), out, tuple(dead), op))
+    prog = [(k, ins, out, dead, op) for (op, ins, out, dead), k in zip(steps, kernels)]
     rets = list(zip(ret_slots, [_fetch_copy if c else _fetch_plain for c in ret_copy]))
     _int = int
 
