@@ -2368,7 +2368,7 @@ def _squared_difference_grad(op, grad):
 NotDifferentiable("TruncateDiv")
 
 
-# ---- unary ----------------------------------------------------------------------------------------
+# ---- unary ---------------------------------------------------------------------------------------
 
 
 @RegisterGradient("Neg")
@@ -2518,7 +2518,7 @@ def _rint_grad(op, grad):
     return [None]
 
 
-# ---- n-ary, selection, casts ----------------------------------------------------------------------
+# ---- n-ary, selection, casts ---------------------------------------------------------------------
 
 
 @RegisterGradient("AddN")
@@ -2560,7 +2560,7 @@ for _t in ("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
     NotDifferentiable(_t)
 
 
-# ---- reductions -----------------------------------------------------------------------------------
+# ---- reductions ----------------------------------------------------------------------------------
 
 
 def _static_reduced_axes(x, ax_t):
@@ -2718,7 +2718,7 @@ def _cumprod_grad(op, grad):
     return [realdiv(out, x), None]
 
 
-# ---- matrix products ------------------------------------------------------------------------------
+# ---- matrix products -----------------------------------------------------------------------------
 
 
 @RegisterGradient("MatMul")
@@ -2762,7 +2762,7 @@ def _batch_matmul_grad(op, grad):
     return [_unbroadcast(gx, x), _unbroadcast(gy, y)]
 
 
-# ---- einsum ---------------------------------------------------------------------------------------
+# ---- einsum --------------------------------------------------------------------------------------
 
 _ELL = "*"  # one-character stand-in for "..." while subscripts are manipulated
 
@@ -2879,7 +2879,7 @@ def _einsum_grad(op, grad):
     return [_einsum_operand_grad(op, grad, i, subs, out) for i in range(len(subs))]
 
 
-# ---- segment sums ---------------------------------------------------------------------------------
+# ---- segment sums --------------------------------------------------------------------------------
 
 
 @RegisterGradient("UnsortedSegmentSum")
