@@ -686,3 +686,23 @@ def test_random_and_state_ops_are_not_differentiable():
     y = tf.random_normal([3], mean=m) * m
     (g,) = tf.gradients(y, m)
     assert g is not None
+
+
+@tf.RegisterGradient("HwTestRowsOneAndThree")
+def _rows_one_and_three_grad(op, grad):
+    # A gather-like sparse gradient: only rows 1 and 3 of the input receive it.
+    idx = tf.constant([1, 3])
+    return [tf.IndexedSlices(tf.gather(grad, idx), idx, tf.shape(op.inputs[0]))]
+
+
+def test_sparse_incoming_gradients_are_densified(graph):
+    w = tf.placeholder(tf.float64, [4, 2])
+    b = tf.placeholder(tf.float64, [2])
+    with graph.gradient_override_map({"Identity": "HwTestRowsOneAndThree"}):
+        y = tf.identity(tf.cast(tf.cast(w, tf.float32) * 2.0 + tf.cast(b, tf.float32),
+                                tf.float64))
+    gw, gb = tf.gradients(y, [w, b], grad_ys=np.ones((4, 2)))
+    with tf.Session() as sess:
+        vw, vb = sess.run([gw, gb], {w: np.zeros((4, 2)), b: np.zeros(2)})
+    np.testing.assert_array_equal(vw, [[0, 0], [2, 2], [0, 0], [2, 2]])
+    np.testing.assert_array_equal(vb, [2, 2])

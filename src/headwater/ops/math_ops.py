@@ -2085,7 +2085,25 @@ del _t, _n, _allowed, _k, _f, _out, _mk, _opname, _fn, _simple, _rf
 # whenever they are not fully known at build time).
 # =================================================================================================
 
-from headwater.gradients import NotDifferentiable, RegisterGradient  # noqa: E402
+from headwater.gradients import IndexedSlices, NotDifferentiable, RegisterGradient  # noqa: E402
+
+
+def _register_gradient(op_type):
+    """`RegisterGradient` for rules that need dense incoming gradients: an `IndexedSlices`
+    (from a gather downstream) is converted to a Tensor first, as TF1's rules do implicitly."""
+    def decorator(fn):
+        def rule(op, *grads):
+            for g in grads:
+                if g is not None and not isinstance(g, _ops.Tensor):
+                    grads = [gg if gg is None or isinstance(gg, _ops.Tensor)
+                             else _ops.convert_to_tensor(gg) for gg in grads]
+                    break
+            return fn(op, *grads)
+        rule.__name__ = fn.__name__
+        rule.__doc__ = fn.__doc__
+        RegisterGradient(op_type)(rule)
+        return fn
+    return decorator
 
 
 def _array_ops():
@@ -2259,7 +2277,7 @@ def _unbroadcast(grad, x):
                                                  "Tshape": _dt.int32}, None)
 
 
-@RegisterGradient("SumToShape")
+@_register_gradient("SumToShape")
 def _sum_to_shape_grad(op, grad):
     return [_array_ops().broadcast_to(grad, _shape_of(op._inputs[0])), None]
 
@@ -2267,25 +2285,25 @@ def _sum_to_shape_grad(op, grad):
 # ---- binary arithmetic ---------------------------------------------------------------------------
 
 
-@RegisterGradient("AddV2")
+@_register_gradient("AddV2")
 def _add_grad(op, grad):
     x, y = op._inputs
     return [_unbroadcast(grad, x), _unbroadcast(grad, y)]
 
 
-@RegisterGradient("Sub")
+@_register_gradient("Sub")
 def _sub_grad(op, grad):
     x, y = op._inputs
     return [_unbroadcast(grad, x), _unbroadcast(negative(grad), y)]
 
 
-@RegisterGradient("Mul")
+@_register_gradient("Mul")
 def _mul_grad(op, grad):
     x, y = op._inputs
     return [_unbroadcast(multiply(grad, y), x), _unbroadcast(multiply(x, grad), y)]
 
 
-@RegisterGradient("RealDiv")
+@_register_gradient("RealDiv")
 def _real_div_grad(op, grad):
     x, y = op._inputs
     gx = realdiv(grad, y)
@@ -2293,7 +2311,7 @@ def _real_div_grad(op, grad):
     return [_unbroadcast(gx, x), _unbroadcast(gy, y)]
 
 
-@RegisterGradient("DivNoNan")
+@_register_gradient("DivNoNan")
 def _div_no_nan_grad(op, grad):
     x, y = op._inputs
     gx = div_no_nan(grad, y)
@@ -2301,13 +2319,13 @@ def _div_no_nan_grad(op, grad):
     return [_unbroadcast(gx, x), _unbroadcast(gy, y)]
 
 
-@RegisterGradient("FloorDiv")
+@_register_gradient("FloorDiv")
 def _floor_div_grad(op, grad):
     # Piecewise constant: TF1 returns no gradient for either input.
     return [None, None]
 
 
-@RegisterGradient("FloorMod")
+@_register_gradient("FloorMod")
 def _floor_mod_grad(op, grad):
     # floormod(x, y) = x - floor(x / y) * y
     x, y = op._inputs
@@ -2315,7 +2333,7 @@ def _floor_mod_grad(op, grad):
     return [_unbroadcast(grad, x), _unbroadcast(gy, y)]
 
 
-@RegisterGradient("TruncateMod")
+@_register_gradient("TruncateMod")
 def _truncate_mod_grad(op, grad):
     # truncatemod(x, y) = x - trunc(x / y) * y, and trunc(x / y) = (x - z) / y exactly.
     x, y = op._inputs
@@ -2324,7 +2342,7 @@ def _truncate_mod_grad(op, grad):
     return [_unbroadcast(grad, x), _unbroadcast(gy, y)]
 
 
-@RegisterGradient("Pow")
+@_register_gradient("Pow")
 def _pow_grad(op, grad):
     x, y = op._inputs
     z = op._outputs[0]
@@ -2347,18 +2365,18 @@ def _max_min_grad(op, grad, selector):
     return [_unbroadcast(gx, x), _unbroadcast(gy, y)]
 
 
-@RegisterGradient("Maximum")
+@_register_gradient("Maximum")
 def _maximum_grad(op, grad):
     # Ties send the whole gradient to x (TF1's xmask = x >= y).
     return _max_min_grad(op, grad, greater_equal)
 
 
-@RegisterGradient("Minimum")
+@_register_gradient("Minimum")
 def _minimum_grad(op, grad):
     return _max_min_grad(op, grad, less_equal)
 
 
-@RegisterGradient("SquaredDifference")
+@_register_gradient("SquaredDifference")
 def _squared_difference_grad(op, grad):
     x, y = op._inputs
     x_grad = multiply(multiply(_scalar_like(2, grad), grad), subtract(x, y))
@@ -2371,149 +2389,149 @@ NotDifferentiable("TruncateDiv")
 # ---- unary ---------------------------------------------------------------------------------------
 
 
-@RegisterGradient("Neg")
+@_register_gradient("Neg")
 def _neg_grad(op, grad):
     return [negative(grad)]
 
 
-@RegisterGradient("Abs")
+@_register_gradient("Abs")
 def _abs_grad(op, grad):
     return [multiply(grad, sign(op._inputs[0]))]
 
 
-@RegisterGradient("Square")
+@_register_gradient("Square")
 def _square_grad(op, grad):
     x = op._inputs[0]
     return [multiply(grad, multiply(_scalar_like(2, x), x))]
 
 
-@RegisterGradient("Sqrt")
+@_register_gradient("Sqrt")
 def _sqrt_grad(op, grad):
     # d sqrt(x) = 0.5 / y, from the op's output as TF1's SqrtGrad.
     y = op._outputs[0]
     return [realdiv(multiply(grad, _scalar_like(0.5, y)), y)]
 
 
-@RegisterGradient("Rsqrt")
+@_register_gradient("Rsqrt")
 def _rsqrt_grad(op, grad):
     # d x^-1/2 = -0.5 * y^3
     y = op._outputs[0]
     return [multiply(grad, multiply(_scalar_like(-0.5, y), multiply(square(y), y)))]
 
 
-@RegisterGradient("Exp")
+@_register_gradient("Exp")
 def _exp_grad(op, grad):
     return [multiply(grad, op._outputs[0])]
 
 
-@RegisterGradient("Expm1")
+@_register_gradient("Expm1")
 def _expm1_grad(op, grad):
     return [multiply(grad, exp(op._inputs[0]))]
 
 
-@RegisterGradient("Log")
+@_register_gradient("Log")
 def _log_grad(op, grad):
     return [multiply(grad, reciprocal(op._inputs[0]))]
 
 
-@RegisterGradient("Log1p")
+@_register_gradient("Log1p")
 def _log1p_grad(op, grad):
     x = op._inputs[0]
     return [multiply(grad, reciprocal(add(_scalar_like(1, x), x)))]
 
 
-@RegisterGradient("Sin")
+@_register_gradient("Sin")
 def _sin_grad(op, grad):
     return [multiply(grad, cos(op._inputs[0]))]
 
 
-@RegisterGradient("Cos")
+@_register_gradient("Cos")
 def _cos_grad(op, grad):
     return [multiply(negative(grad), sin(op._inputs[0]))]
 
 
-@RegisterGradient("Tan")
+@_register_gradient("Tan")
 def _tan_grad(op, grad):
     return [multiply(grad, square(reciprocal(cos(op._inputs[0]))))]
 
 
-@RegisterGradient("Asin")
+@_register_gradient("Asin")
 def _asin_grad(op, grad):
     x = op._inputs[0]
     return [multiply(grad, rsqrt(subtract(_scalar_like(1, x), square(x))))]
 
 
-@RegisterGradient("Acos")
+@_register_gradient("Acos")
 def _acos_grad(op, grad):
     x = op._inputs[0]
     return [negative(multiply(grad, rsqrt(subtract(_scalar_like(1, x), square(x)))))]
 
 
-@RegisterGradient("Atan")
+@_register_gradient("Atan")
 def _atan_grad(op, grad):
     x = op._inputs[0]
     return [multiply(grad, reciprocal(add(_scalar_like(1, x), square(x))))]
 
 
-@RegisterGradient("Sinh")
+@_register_gradient("Sinh")
 def _sinh_grad(op, grad):
     return [multiply(grad, cosh(op._inputs[0]))]
 
 
-@RegisterGradient("Cosh")
+@_register_gradient("Cosh")
 def _cosh_grad(op, grad):
     return [multiply(grad, sinh(op._inputs[0]))]
 
 
-@RegisterGradient("Tanh")
+@_register_gradient("Tanh")
 def _tanh_grad(op, grad):
     # 1 - y^2 from the op's output, as TF1's TanhGrad.
     y = op._outputs[0]
     return [multiply(grad, subtract(_scalar_like(1, y), square(y)))]
 
 
-@RegisterGradient("Sigmoid")
+@_register_gradient("Sigmoid")
 def _sigmoid_grad(op, grad):
     # y * (1 - y) from the op's output, as TF1's SigmoidGrad.
     y = op._outputs[0]
     return [multiply(grad, multiply(y, subtract(_scalar_like(1, y), y)))]
 
 
-@RegisterGradient("Reciprocal")
+@_register_gradient("Reciprocal")
 def _reciprocal_grad(op, grad):
     y = op._outputs[0]
     return [multiply(negative(grad), square(y))]
 
 
-@RegisterGradient("Erf")
+@_register_gradient("Erf")
 def _erf_grad(op, grad):
     x = op._inputs[0]
     two_over_root_pi = _scalar_like(2.0 / _math.sqrt(_math.pi), x)
     return [multiply(grad, multiply(two_over_root_pi, exp(negative(square(x)))))]
 
 
-@RegisterGradient("Sign")
+@_register_gradient("Sign")
 def _sign_grad(op, grad):
     # TF1 returns zeros (not None) for Sign.
     return [_array_ops().zeros_like(op._inputs[0])]
 
 
-@RegisterGradient("Floor")
+@_register_gradient("Floor")
 def _floor_grad(op, grad):
     return [None]
 
 
-@RegisterGradient("Ceil")
+@_register_gradient("Ceil")
 def _ceil_grad(op, grad):
     return [None]
 
 
-@RegisterGradient("Round")
+@_register_gradient("Round")
 def _round_grad(op, grad):
     return [None]
 
 
-@RegisterGradient("Rint")
+@_register_gradient("Rint")
 def _rint_grad(op, grad):
     return [None]
 
@@ -2526,14 +2544,14 @@ def _add_n_grad(op, grad):
     return [grad] * len(op._inputs)
 
 
-@RegisterGradient("Select")
+@_register_gradient("Select")
 def _select_grad(op, grad):
     c, x = op._inputs[0], op._inputs[1]
     zeros = _array_ops().zeros_like(x)
     return [None, where(c, grad, zeros), where(c, zeros, grad)]
 
 
-@RegisterGradient("SelectV2")
+@_register_gradient("SelectV2")
 def _select_v2_grad(op, grad):
     c, x, y = op._inputs
     zero = _scalar_like(0, grad)
@@ -2548,8 +2566,10 @@ _CAST_GRAD_TYPES = _FLOAT + _COMPLEX
 @RegisterGradient("Cast")
 def _cast_grad(op, grad):
     src = op._inputs[0]._dtype.base_dtype
-    dst = grad._dtype.base_dtype
+    dst = grad.dtype.base_dtype
     if src in _CAST_GRAD_TYPES and dst in _CAST_GRAD_TYPES:
+        if isinstance(grad, IndexedSlices):
+            return [IndexedSlices(cast(grad.values, src), grad.indices, grad.dense_shape)]
         return [cast(grad, src)]
     return [None]
 
@@ -2615,14 +2635,14 @@ def _broadcast_to_input(t, x):
     return _array_ops().broadcast_to(t, _shape_of(x))
 
 
-@RegisterGradient("Sum")
+@_register_gradient("Sum")
 def _sum_grad(op, grad):
     x = op._inputs[0]
     g, _ = _reduction_grad_in(op, grad)
     return [_broadcast_to_input(g, x), None]
 
 
-@RegisterGradient("Mean")
+@_register_gradient("Mean")
 def _mean_grad(op, grad):
     x = op._inputs[0]
     y = op._outputs[0]
@@ -2650,11 +2670,11 @@ def _min_or_max_grad(op, grad):
     return [multiply(realdiv(indicators, num_selected), g), None]
 
 
-RegisterGradient("Max")(_min_or_max_grad)
-RegisterGradient("Min")(_min_or_max_grad)
+_register_gradient("Max")(_min_or_max_grad)
+_register_gradient("Min")(_min_or_max_grad)
 
 
-@RegisterGradient("Prod")
+@_register_gradient("Prod")
 def _prod_grad(op, grad):
     # TF1's scheme: the product of all other elements is (exclusive cumprod from the left) *
     # (exclusive cumprod from the right), so zeros in the input need no division.
@@ -2702,13 +2722,13 @@ def _prod_grad(op, grad):
     return [multiply(g, aops.transpose(others, inv_t)), None]
 
 
-@RegisterGradient("Cumsum")
+@_register_gradient("Cumsum")
 def _cumsum_grad(op, grad):
     return [cumsum(grad, op._inputs[1], exclusive=op._attrs["exclusive"],
                    reverse=not op._attrs["reverse"]), None]
 
 
-@RegisterGradient("Cumprod")
+@_register_gradient("Cumprod")
 def _cumprod_grad(op, grad):
     # As TF1: divides by x, so it is undefined where x == 0.
     x = op._inputs[0]
@@ -2721,7 +2741,7 @@ def _cumprod_grad(op, grad):
 # ---- matrix products -----------------------------------------------------------------------------
 
 
-@RegisterGradient("MatMul")
+@_register_gradient("MatMul")
 def _matmul_grad(op, grad):
     a, b = op._inputs
     ta, tb = op._attrs["transpose_a"], op._attrs["transpose_b"]
@@ -2740,7 +2760,7 @@ def _matmul_grad(op, grad):
     return [ga, gb]
 
 
-@RegisterGradient("BatchMatMulV2")
+@_register_gradient("BatchMatMulV2")
 def _batch_matmul_grad(op, grad):
     x, y = op._inputs
     adj_x, adj_y = op._attrs["adj_x"], op._attrs["adj_y"]
@@ -2873,7 +2893,7 @@ def _einsum_operand_grad(op, grad, i, subs, out):
     return g
 
 
-@RegisterGradient("Einsum")
+@_register_gradient("Einsum")
 def _einsum_grad(op, grad):
     subs, out = _einsum_terms(op._attrs["equation"])
     return [_einsum_operand_grad(op, grad, i, subs, out) for i in range(len(subs))]
@@ -2882,7 +2902,7 @@ def _einsum_grad(op, grad):
 # ---- segment sums --------------------------------------------------------------------------------
 
 
-@RegisterGradient("UnsortedSegmentSum")
+@_register_gradient("UnsortedSegmentSum")
 def _unsorted_segment_sum_grad(op, grad):
     # Each data slice receives its segment's gradient; slices with negative ids get zeros.
     aops = _array_ops()
