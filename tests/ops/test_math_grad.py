@@ -585,6 +585,25 @@ def test_second_derivatives_numerically():
         assert grad_error(fn, [rand((3,), 0.5, 1.5)]) < 1e-6
 
 
+def test_second_derivatives_through_broadcasting_and_reductions():
+    # Differentiating these gradients goes through SumToShape, BroadcastTo and Reshape.
+    if any(_OP_DEFS[t].gradient is None for t in ("BroadcastTo", "Reshape")):
+        pytest.skip("needs the array-op gradient rules (BroadcastTo, Reshape)")
+    x, y = rand((2, 3), 0.5, 1.5), rand((3,), 0.5, 1.5, seed=1)
+    cases = [
+        (lambda a, b: tf.gradients(tf.reduce_sum(tf.sin(a * b)), b)[0], [x, y]),
+        (lambda a, b: tf.gradients(tf.reduce_sum(tf.sin(a * b)), a)[0], [x, y]),
+        (lambda a: tf.gradients(tf.reduce_mean(tf.square(a), 1), a)[0], [x]),
+        (lambda a: tf.gradients(tf.reduce_prod(a, 0), a)[0], [x]),
+        (lambda a: tf.gradients(tf.reduce_max(a * a, 1), a)[0], [x]),
+        (lambda a, b: tf.gradients(tf.reduce_sum(tf.einsum("ij,j->i", a, b) ** 2), b)[0],
+         [x, y]),
+        (lambda a: tf.gradients(tf.reduce_sum(tf.matmul(a, a, transpose_b=True)), a)[0], [x]),
+    ]
+    for fn, vals in cases:
+        assert grad_error(fn, vals) < 1e-6
+
+
 def test_hessian_of_quadratic_form():
     a_val = np.array([[1.0, 2.0, 0.5], [0.0, 3.0, -1.0], [4.0, 1.0, 2.0]])
     a = tf.constant(a_val)
