@@ -2183,7 +2183,7 @@ def slice(input_, begin, size, name=None):  # noqa: A001 - TF1 name
         return _apply1("Slice", [x, b, s], {}, scope)
 
 
-# ---- StridedSlice and Tensor.__getitem__ ---------------------------------------------------------
+# ---- StridedSlice and Tensor.__getitem__ --------------------------------------------------------
 
 _SS_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
 
@@ -3045,7 +3045,7 @@ def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=No
                    name)
 
 
-# ---- StopGradient, IdentityN ---------------------------------------------------------------------
+# ---- StopGradient, IdentityN --------------------------------------------------------------------
 
 register_op("StopGradient", same_as_input, _identity_kernel, aliases=True)
 
@@ -3277,7 +3277,7 @@ def sequence_mask(lengths, maxlen=None, dtype=_dtypes.bool, name=None):
         return _apply1("SequenceMask", ins, {"dtype": _dtypes.as_dtype(dtype).base_dtype})
 
 
-# ---- InvertPermutation, Unique, ListDiff ---------------------------------------------------------
+# ---- InvertPermutation, Unique, ListDiff --------------------------------------------------------
 
 def _invert_perm_infer(inputs, attrs):
     x = inputs[0]
@@ -3406,3 +3406,565 @@ def meshgrid(*args, **kwargs):
             sizes[0], sizes[1] = sizes[1], sizes[0]
         target = stack(sizes)
         return [broadcast_to(o, target) for o in outs]
+
+
+# =================================================================================================
+# Gradients of the array ops (TF1 semantics), plus the helper ops they need: StridedSliceGrad
+# and MirrorPadGrad (IndexedSlices are densified with math_ops.unsorted_segment_sum).
+# Rules build ordinary graph ops, so second derivatives work; shapes are constants whenever
+# they are statically known and `shape(x)` at run time otherwise.
+# =================================================================================================
+
+from headwater.gradients import IndexedSlices, NotDifferentiable, RegisterGradient  # noqa: E402
+
+
+def _math():
+    # math_ops imports array_ops lazily too; keep this direction lazy as both load at import.
+    from headwater.ops import math_ops
+    return math_ops
+
+
+# ---- StridedSliceGrad ---------------------------------------------------------------------------
+
+def _ss_grad_infer(inputs, attrs):
+    shp, b, e, s, dy = inputs
+    for t, nm in ((shp, "shape"), (b, "begin"), (e, "end"), (s, "strides")):
+        _check_index_dtype("StridedSliceGrad", nm, t)
+    return [(dy._dtype.base_dtype, _shape_from_list(_const_list(shp)))]
+
+
+def _ss_grad_kernel(op, ctx):
+    attrs = {k: op._attrs[k] for k in _SS_MASKS}
+    vals = [constant_value(t) for t in op._inputs[1:4]]
+    key_c = _ss_key(vals[0], vals[1], vals[2], attrs) if all(
+        v is not None for v in vals) else None
+
+    def strided_slice_grad_(shp, b, e, s, dy):
+        key = key_c
+        if key is None:
+            key = _ss_key(np.asarray(b).reshape(-1), np.asarray(e).reshape(-1),
+                          np.asarray(s).reshape(-1), attrs)
+        dy = np.asarray(dy)
+        out = np.zeros(tuple(int(d) for d in shp), dtype=dy.dtype)
+        try:
+            out[key] = dy
+        except (IndexError, ValueError) as err:
+            raise errors.InvalidArgumentError(
+                None, None, "StridedSliceGrad: gradient of shape %s does not fit the slice of "
+                "a tensor of shape %s: %s" % (_list_str(dy.shape), _list_str(out.shape), err)) \
+                from None
+        return out
+    return strided_slice_grad_
+
+
+register_op("StridedSliceGrad", _ss_grad_infer, _ss_grad_kernel)
+
+
+def _strided_slice_grad(shape_t, begin, end, strides, dy, attrs, name=None):
+    return _apply1("StridedSliceGrad", [shape_t, begin, end, strides, dy], dict(attrs), name)
+
+
+# ---- MirrorPadGrad ------------------------------------------------------------------------------
+
+def _mirror_pad_grad_infer(inputs, attrs):
+    g, p = inputs
+    _check_index_dtype("MirrorPadGrad", "paddings", p)
+    d = g._shape._dims
+    pv = constant_value(p)
+    if d is None or pv is None:
+        return [(g._dtype.base_dtype, _ts.unknown_shape() if d is None
+                 else shape_from_tuple((None,) * len(d)))]
+    pv = np.asarray(pv).reshape(-1, 2)
+    if pv.shape[0] != len(d):
+        raise _err("MirrorPadGrad", attrs, inputs, "paddings must have one row per dimension "
+                   "of the gradient (%d), got %d" % (len(d), pv.shape[0]))
+    return [(g._dtype.base_dtype, shape_from_tuple(tuple(
+        None if dim is None else dim - int(a) - int(b) for dim, (a, b) in zip(d, pv))))]
+
+
+def _mirror_pad_grad_kernel(op, ctx):
+    np_mode = "symmetric" if op._attrs["mode"] == "SYMMETRIC" else "reflect"
+
+    def mirror_pad_grad_(g, p):
+        g = np.asarray(g)
+        pads = _pad_values(g, p)
+        for ax, (a, b) in enumerate(pads):
+            if a == 0 and b == 0:
+                continue
+            n = g.shape[ax] - a - b
+            # Padding the positions 0..n-1 the same way tells where every padded entry came
+            # from; summing the gradient by that source index folds the mirrors back.
+            src = np.pad(np.arange(n), (a, b), mode=np_mode)
+            moved = np.moveaxis(g, ax, 0)
+            out = np.zeros((n,) + moved.shape[1:], dtype=g.dtype)
+            np.add.at(out, src, moved)
+            g = np.moveaxis(out, 0, ax)
+        return np.ascontiguousarray(g)
+    return mirror_pad_grad_
+
+
+register_op("MirrorPadGrad", _mirror_pad_grad_infer, _mirror_pad_grad_kernel)
+
+
+# ---- helpers for the rules ----------------------------------------------------------------------
+
+def _dense(g):
+    """`g` as a dense Tensor (IndexedSlices are summed into their dense shape)."""
+    if not isinstance(g, IndexedSlices):
+        return g
+    if g.dense_shape is None:
+        raise ValueError("Cannot densify an IndexedSlices gradient without dense_shape: %s" % g)
+    ds = constant_value(g.dense_shape)
+    n = int(ds[0]) if ds is not None else gather(g.dense_shape, 0)
+    return _math().unsorted_segment_sum(g.values, g.indices, n)
+
+
+def _static_dims(t):
+    d = t._shape._dims
+    if d is None or None in d:
+        return None
+    return d
+
+
+def _dims_vector(parts, dtype=_int32):
+    """A 1-D int tensor from a list of Python ints and scalar/1-D int tensors (Const if all
+    parts are ints)."""
+    if all(type(p) is int for p in parts):
+        return _int_const([int(p) for p in parts], "Const", dtype=dtype)
+    pieces = []
+    ints = []
+    for p in parts:
+        if type(p) is int:
+            ints.append(p)
+            continue
+        if ints:
+            pieces.append(_int_const(ints, "Const", dtype=dtype))
+            ints = []
+        if p._dtype.base_dtype != dtype:
+            p = _math().cast(p, dtype)
+        pieces.append(reshape(p, [-1]) if p._shape._dims != (1,) else p)
+    if ints:
+        pieces.append(_int_const(ints, "Const", dtype=dtype))
+    return pieces[0] if len(pieces) == 1 else concat(pieces, 0)
+
+
+def _shape_slice(t, start, stop, shape_t=None):
+    """dims start..stop of `t`'s shape: a list of ints if statically known, else a 1-D tensor."""
+    d = t._shape._dims
+    if d is not None and None not in d[start:stop]:
+        return list(d[start:stop])
+    if shape_t is None:
+        shape_t = shape(t)
+    return [shape_t[start:stop]]
+
+
+def _is_zero_fill(g):
+    """True if `g` is a zeros tensor made by the gradient machinery (no contribution)."""
+    if g is None:
+        return True
+    if isinstance(g, IndexedSlices):
+        return False
+    ty = g._op._type
+    if ty == "ZerosLike":
+        return True
+    if ty == "Const":
+        v = g._op._attrs["value"]
+        return not np.any(v)
+    if ty == "Fill":
+        v = constant_value(g._op._inputs[1])
+        return v is not None and not np.any(v)
+    return False
+
+
+# ---- identities ---------------------------------------------------------------------------------
+
+@RegisterGradient("Identity")
+def _identity_grad(op, grad):
+    return grad
+
+
+@RegisterGradient("PlaceholderWithDefault")
+def _placeholder_with_default_grad(op, grad):
+    return grad
+
+
+@RegisterGradient("IdentityN")
+def _identity_n_grad(op, *grads):
+    return list(grads)
+
+
+# ---- reshaping ----------------------------------------------------------------------------------
+
+def _reshape_to_input(op, grad):
+    return reshape(_dense(grad), shape(op._inputs[0]))
+
+
+@RegisterGradient("Reshape")
+def _reshape_grad(op, grad):
+    return [_reshape_to_input(op, grad), None]
+
+
+@RegisterGradient("ExpandDims")
+def _expand_dims_grad(op, grad):
+    return [_reshape_to_input(op, grad), None]
+
+
+@RegisterGradient("Squeeze")
+def _squeeze_grad(op, grad):
+    return [_reshape_to_input(op, grad)]
+
+
+def _inverse_perm(p):
+    pc = constant_value(p)
+    if pc is not None:
+        return [int(v) for v in np.argsort(np.asarray(pc).reshape(-1))]
+    return invert_permutation(p)
+
+
+@RegisterGradient("Transpose")
+def _transpose_grad(op, grad):
+    return [transpose(_dense(grad), _inverse_perm(op._inputs[1])), None]
+
+
+@RegisterGradient("ConjugateTranspose")
+def _conjugate_transpose_grad(op, grad):
+    return [transpose(_dense(grad), _inverse_perm(op._inputs[1]), conjugate=True), None]
+
+
+# ---- joining and splitting ----------------------------------------------------------------------
+
+@RegisterGradient("ConcatV2")
+def _concat_grad(op, grad):
+    values, axis_t = op._inputs[:-1], op._inputs[-1]
+    grad = _dense(grad)
+    n = len(values)
+    axis = _const_scalar(axis_t)
+    rank_ = next((len(v._shape._dims) for v in values if v._shape._dims is not None), None)
+    if rank_ is None and grad._shape._dims is not None:
+        rank_ = len(grad._shape._dims)
+    if axis is not None and rank_ is not None:
+        ax = axis + rank_ if axis < 0 else axis
+        sizes = []
+        for v in values:
+            d = v._shape._dims
+            sizes.append(d[ax] if d is not None and d[ax] is not None else shape(v)[ax])
+        if all(type(s) is int for s in sizes):
+            return split(grad, sizes, axis=ax) + [None]
+        return split(grad, stack(sizes), axis=ax, num=n) + [None]
+    # Axis only known at run time (negative values count from the end).
+    m = _math()
+    ax_t = axis_t if axis_t._dtype.base_dtype == _int32 else m.cast(axis_t, _int32)
+    ax_t = m.floormod(ax_t, rank(grad))
+    sizes_t = stack([gather(shape(v), ax_t) for v in values])
+    return split(grad, sizes_t, axis=ax_t, num=n) + [None]
+
+
+@RegisterGradient("Pack")
+def _pack_grad(op, grad):
+    return unstack(_dense(grad), num=op._attrs["N"], axis=op._attrs["axis"])
+
+
+def _dense_or_zeros(grads, outputs):
+    return [_dense(g) if g is not None else zeros_like(t) for g, t in zip(grads, outputs)]
+
+
+@RegisterGradient("Unpack")
+def _unpack_grad(op, *grads):
+    return stack(_dense_or_zeros(grads, op._outputs), axis=op._attrs["axis"])
+
+
+@RegisterGradient("Split")
+def _split_grad(op, *grads):
+    return [None, concat(_dense_or_zeros(grads, op._outputs), op._inputs[0])]
+
+
+@RegisterGradient("SplitV")
+def _splitv_grad(op, *grads):
+    return [concat(_dense_or_zeros(grads, op._outputs), op._inputs[2]), None, None]
+
+
+# ---- slicing ------------------------------------------------------------------------------------
+
+@RegisterGradient("Slice")
+def _slice_grad(op, grad):
+    x, b, _ = op._inputs
+    grad = _dense(grad)
+    idx_dt = b._dtype.base_dtype
+    bc = constant_value(b)
+    xd = _static_dims(x)
+    od = _static_dims(op._outputs[0])
+    if bc is not None and xd is not None and od is not None:
+        bl = [int(v) for v in np.asarray(bc).reshape(-1)]
+        pads = [[bi, xi - bi - oi] for bi, xi, oi in zip(bl, xd, od)]
+        paddings = _int_const(pads, "paddings", dtype=idx_dt)
+    else:
+        after = shape(x, out_type=idx_dt) - b - shape(op._outputs[0], out_type=idx_dt)
+        paddings = stack([b, after], axis=1)
+    return [pad(grad, paddings), None, None]
+
+
+@RegisterGradient("StridedSlice")
+def _strided_slice_grad_rule(op, grad):
+    x, b, e, s = op._inputs
+    attrs = {k: op._attrs[k] for k in _SS_MASKS}
+    dx = _strided_slice_grad(shape(x, out_type=b._dtype.base_dtype), b, e, s, _dense(grad),
+                             attrs)
+    return [dx, None, None, None]
+
+
+@RegisterGradient("StridedSliceGrad")
+def _strided_slice_grad_grad(op, grad):
+    _, b, e, s, _ = op._inputs
+    attrs = {k: op._attrs[k] for k in _SS_MASKS}
+    return [None, None, None, None, _apply1("StridedSlice", [_dense(grad), b, e, s], attrs)]
+
+
+# ---- gathering and scattering -------------------------------------------------------------------
+
+@RegisterGradient("GatherV2")
+def _gather_grad(op, grad):
+    params, indices, axis_t = op._inputs
+    grad = _dense(grad)
+    bd = op._attrs["batch_dims"]
+    axis = _const_scalar(axis_t)
+    pd = params._shape._dims
+    idd = indices._shape._dims
+    if axis is None or ((axis < 0 or bd < 0) and (pd is None or idd is None)):
+        raise LookupError("Gradient of '%s' (GatherV2) needs its axis (and, for negative "
+                          "axis/batch_dims, the ranks of params and indices) at graph-build "
+                          "time." % op.name)
+    if axis < 0:
+        axis += len(pd)
+    if bd < 0:
+        bd += len(idd)
+    params_shape = shape(params)
+    if axis == 0 and bd == 0:
+        # TF1: a sparse gradient, so embedding lookups update only the rows they read.
+        n = indices._shape.num_elements()
+        n = n if n is not None else size(indices)
+        values_shape = _dims_vector([n] + _shape_slice(params, 1, None, params_shape))
+        values = reshape(grad, values_shape)
+        flat_idx = reshape(indices, [-1])
+        return [IndexedSlices(values, flat_idx, params_shape), None, None]
+    if pd is None or idd is None:
+        raise LookupError("Gradient of '%s' (GatherV2) with axis %d / batch_dims %d needs the "
+                          "ranks of params and indices at graph-build time." % (op.name, axis,
+                                                                              bd))
+    return [_gather_dense_grad(params, indices, grad, axis, bd, params_shape), None, None]
+
+
+def _gather_dense_grad(params, indices, grad, a, b, params_shape):
+    """Dense gradient of gather(params, indices, axis=a, batch_dims=b) with static ranks.
+
+    params = B + O + [n] + T, indices = B + J, grad = B + O + J + T. Move J before O, give each
+    batch its own block of n segment ids, sum with UnsortedSegmentSum, and move [n] back.
+    """
+    m = _math()
+    r = len(params._shape._dims)
+    q = len(indices._shape._dims)
+    nj = q - b
+    perm = (list(_pyrange(b)) + list(_pyrange(a, a + nj)) + list(_pyrange(b, a))
+            + list(_pyrange(a + nj, r - 1 + nj)))
+    g = grad if perm == list(_pyrange(len(perm))) else transpose(grad, perm)
+    pdims = params._shape._dims
+    n_axis = pdims[a] if pdims[a] is not None else params_shape[a]
+    ids = indices
+    if b:
+        nb = params._shape[:b].num_elements()
+        nb = nb if nb is not None else m.reduce_prod(params_shape[:b])
+        # Batch k's ids live in [k*n, (k+1)*n).
+        offsets = range(0, nb, dtype=ids._dtype.base_dtype) * m.cast(
+            n_axis, ids._dtype.base_dtype) if not isinstance(n_axis, int) else \
+            range(0, nb, dtype=ids._dtype.base_dtype) * _int_const(
+                n_axis, "n", dtype=ids._dtype.base_dtype)
+        offsets = reshape(offsets, _dims_vector(_shape_slice(params, 0, b, params_shape)
+                                                + [1] * nj))
+        ids = ids + offsets
+        nseg = nb * n_axis if (isinstance(nb, int) and isinstance(n_axis, int)) else \
+            m.cast(nb, _int32) * m.cast(n_axis, _int32)
+    else:
+        nseg = n_axis
+    ni = indices._shape.num_elements()
+    ni = ni if ni is not None else size(indices)
+    inner = _shape_slice(params, b, a, params_shape) + _shape_slice(params, a + 1, None,
+                                                                    params_shape)
+    values = reshape(g, _dims_vector([ni] + inner))
+    summed = m.unsorted_segment_sum(values, reshape(ids, [-1]), nseg)
+    # summed: [nB * n] + O + T -> B + [n] + O + T -> B + O + [n] + T
+    out = reshape(summed, _dims_vector(_shape_slice(params, 0, b, params_shape) + [n_axis]
+                                       + inner))
+    back = (list(_pyrange(b)) + list(_pyrange(b + 1, a + 1)) + [b]
+            + list(_pyrange(a + 1, r)))
+    if back != list(_pyrange(r)):
+        out = transpose(out, back)
+    return out
+
+
+@RegisterGradient("GatherNd")
+def _gather_nd_grad(op, grad):
+    params, indices = op._inputs
+    return [scatter_nd(indices, _dense(grad), shape(params, out_type=indices._dtype.base_dtype)),
+            None]
+
+
+@RegisterGradient("ScatterNd")
+def _scatter_nd_grad(op, grad):
+    return [None, gather_nd(_dense(grad), op._inputs[0]), None]
+
+
+@RegisterGradient("BooleanMask")
+def _boolean_mask_grad(op, grad):
+    x, mask = op._inputs
+    axis = op._attrs["axis"]
+    grad = _dense(grad)
+    coords = _math().where(mask)  # [num_true, k] int64
+    x_shape = shape(x, out_type=_int64)
+    if axis == 0:
+        return [scatter_nd(coords, grad, x_shape), None]
+    xd = x._shape._dims
+    if xd is None:
+        raise LookupError("Gradient of '%s' (BooleanMask) with axis %d needs the rank of the "
+                          "tensor at graph-build time." % (op.name, axis))
+    r = len(xd)
+    k = len(mask._shape._dims)
+    rg = r - k + 1
+    # Bring the masked axis to the front so ScatterNd can place the rows, then restore.
+    perm = [axis] + list(_pyrange(axis)) + list(_pyrange(axis + 1, rg))
+    gt = transpose(grad, perm)
+    target = _dims_vector(_shape_slice(x, axis, axis + k, x_shape)
+                          + _shape_slice(x, 0, axis, x_shape)
+                          + _shape_slice(x, axis + k, None, x_shape), dtype=_int64)
+    st = scatter_nd(coords, gt, target)
+    back = list(_pyrange(k, k + axis)) + list(_pyrange(k)) + list(_pyrange(k + axis, r))
+    return [transpose(st, back), None]
+
+
+# ---- tiling, padding, reversing, broadcasting ---------------------------------------------------
+
+@RegisterGradient("Tile")
+def _tile_grad(op, grad):
+    x, mult = op._inputs
+    grad = _dense(grad)
+    m = _math()
+    xd = _static_dims(x)
+    mc = constant_value(mult)
+    if xd is not None and mc is not None:
+        ml = [int(v) for v in np.asarray(mc).reshape(-1)]
+        split_shape = []
+        for mi, xi in zip(ml, xd):
+            split_shape += [mi, xi]
+        axes = list(_pyrange(0, 2 * len(xd), 2))
+        if not axes:
+            return [grad, None]
+        out = m.reduce_sum(reshape(grad, split_shape), axis=axes)
+    else:
+        in_shape = shape(x, out_type=mult._dtype.base_dtype)
+        split_shape = reshape(transpose(stack([mult, in_shape])), [-1])
+        axes = range(0, size(split_shape), 2)
+        out = m.reduce_sum(reshape(grad, split_shape), axis=axes)
+        out.set_shape(x._shape)
+    return [out, None]
+
+
+def _pad_grad(op, grad):
+    x, p = op._inputs[0], op._inputs[1]
+    grad = _dense(grad)
+    pc = constant_value(p)
+    idx_dt = p._dtype.base_dtype
+    if pc is not None:
+        begin = [int(v) for v in np.asarray(pc).reshape(-1, 2)[:, 0]]
+    else:
+        begin = reshape(slice(p, [0, 0], stack([rank(x), 1])), [-1])
+    x_grad = slice(grad, begin, shape(x, out_type=idx_dt))
+    # TF1 gives the constant_values of PadV2 no gradient.
+    return [x_grad] + [None] * (len(op._inputs) - 1)
+
+
+RegisterGradient("Pad")(_pad_grad)
+RegisterGradient("PadV2")(_pad_grad)
+
+
+@RegisterGradient("MirrorPad")
+def _mirror_pad_grad_rule(op, grad):
+    p = op._inputs[1]
+    return [_apply1("MirrorPadGrad", [_dense(grad), p], {"mode": op._attrs["mode"]}), None]
+
+
+@RegisterGradient("MirrorPadGrad")
+def _mirror_pad_grad_grad(op, grad):
+    p = op._inputs[1]
+    return [_apply1("MirrorPad", [_dense(grad), p], {"mode": op._attrs["mode"]}), None]
+
+
+@RegisterGradient("ReverseV2")
+def _reverse_grad(op, grad):
+    return [reverse(_dense(grad), op._inputs[1]), None]
+
+
+@RegisterGradient("ReverseSequence")
+def _reverse_sequence_grad(op, grad):
+    return [reverse_sequence(_dense(grad), op._inputs[1], seq_axis=op._attrs["seq_dim"],
+                             batch_axis=op._attrs["batch_dim"]), None]
+
+
+@RegisterGradient("BroadcastTo")
+def _broadcast_to_grad(op, grad):
+    x = op._inputs[0]
+    grad = _dense(grad)
+    xd = _static_dims(x)
+    if xd is not None and grad._shape._dims == xd:
+        return [grad, None]
+    return [_math().sum_to_shape(grad, shape(x)), None]
+
+
+@RegisterGradient("Fill")
+def _fill_grad(op, grad):
+    return [None, _math().reduce_sum(_dense(grad))]
+
+
+# ---- diagonals ----------------------------------------------------------------------------------
+
+@RegisterGradient("MatrixDiag")
+def _matrix_diag_grad(op, grad):
+    return matrix_diag_part(_dense(grad))
+
+
+@RegisterGradient("MatrixDiagPart")
+def _matrix_diag_part_grad(op, grad):
+    x = op._inputs[0]
+    d = x._shape._dims
+    grad = _dense(grad)
+    if d is not None and None not in d[-2:] and d[-1] == d[-2]:
+        return matrix_diag(grad)
+    return matrix_set_diag(zeros_like(x), grad)
+
+
+@RegisterGradient("MatrixSetDiag")
+def _matrix_set_diag_grad(op, grad):
+    grad = _dense(grad)
+    return [matrix_set_diag(grad, zeros_like(op._inputs[1])), matrix_diag_part(grad)]
+
+
+@RegisterGradient("MatrixBandPart")
+def _matrix_band_part_grad(op, grad):
+    return [matrix_band_part(_dense(grad), op._inputs[1], op._inputs[2]), None, None]
+
+
+@RegisterGradient("Diag")
+def _diag_grad(op, grad):
+    return diag_part(_dense(grad))
+
+
+@RegisterGradient("DiagPart")
+def _diag_part_grad(op, grad):
+    return diag(_dense(grad))
+
+
+# ---- not differentiable -------------------------------------------------------------------------
+
+# Integer/boolean-valued results, shape queries and gradient barriers (TF1 declares these).
+for _t in ("StopGradient", "ZerosLike", "OnesLike", "OneHot", "Shape", "ShapeN", "Size", "Rank",
+           "Range", "LinSpace", "SequenceMask", "BroadcastArgs", "InvertPermutation", "Unique",
+           "ListDiff"):
+    NotDifferentiable(_t)
+del _t
