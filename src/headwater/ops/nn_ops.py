@@ -16,6 +16,7 @@ single `bincount`. NCHW is accepted by transposing around the NHWC kernels.
 
 from __future__ import annotations
 
+import collections
 import numbers
 
 import numpy as np
@@ -1349,21 +1350,8 @@ def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF1 names
     return _TopKResult(vals, idx)
 
 
-class _TopKResult(tuple):
-    """(values, indices) with attribute access, like TF's namedtuple."""
-
-    __slots__ = ()
-
-    def __new__(cls, values, indices):
-        return tuple.__new__(cls, (values, indices))
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
+# (values, indices) with attribute access, like TF's namedtuple.
+_TopKResult = collections.namedtuple("TopKV2", ["values", "indices"])
 
 
 def _in_top_k_infer(inputs, attrs):
