@@ -29,6 +29,7 @@ from headwater.ops.init_ops import *  # noqa: F401,F403
 from headwater.ops.control_flow_ops import *  # noqa: F401,F403
 from headwater.ops.logging_ops import *  # noqa: F401,F403
 from headwater.ops.check_ops import *  # noqa: F401,F403
+from headwater.ops.clip_ops import *  # noqa: F401,F403
 
 from headwater.framework.ops import (get_name_scope, register_tensor_conversion_function,
                                      convert_to_tensor_or_indexed_slices)
@@ -37,7 +38,7 @@ from headwater.framework import tensor_shape as _tensor_shape_mod
 from headwater.protos import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
                               RunMetadata, RunOptions)
 from headwater import compat  # noqa: E402
-from headwater import initializers, linalg, math, random, test  # noqa: F401,E402
+from headwater import initializers, linalg, math, nn, random, test, train  # noqa: F401,E402
 from headwater.gradients import (IndexedSlices, NoGradient, NotDifferentiable,  # noqa: E402
                                  RegisterGradient, gradients, hessians, AggregationMethod,
                                  UnconnectedGradients)
