@@ -19,6 +19,9 @@ namespace headwater {
 
 using RangeFn = void (*)(void* ctx, int64_t begin, int64_t end);
 
+// Requests above this are clamped (the pool packs the chunk count into 16 bits).
+constexpr int kMaxThreads = 1024;
+
 // Type-erased core, out of line so per-ISA object files never instantiate std::function or
 // other shared inline templates with their own ISA flags.
 void parallel_for_impl(int64_t n, int64_t grain, RangeFn fn, void* ctx);

@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -66,6 +67,43 @@ def test_num_threads(restore_threads):
     assert _C.get_num_threads() >= 1
     with pytest.raises(ValueError, match="set_num_threads: n must be >= 0"):
         _C.set_num_threads(-1)
+
+
+def test_resize_while_other_threads_run_kernels(restore_threads):
+    # set_num_threads must wait for, not pull the pool out from under, running kernels.
+    a = np.ones((1 << 18) + 3, np.float32)
+    stop = threading.Event()
+    errors = []
+
+    def work():
+        try:
+            while not stop.is_set():
+                np.testing.assert_array_equal(_C.add(a, a), 2 * a)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    ts = [threading.Thread(target=work) for _ in range(2)]
+    for t in ts:
+        t.start()
+    try:
+        for i in range(60):
+            _C.set_num_threads(1 + i % 3)
+    finally:
+        stop.set()
+        for t in ts:
+            t.join()
+    assert not errors, errors[0]
+
+
+def test_many_small_parallel_regions(restore_threads):
+    # Back-to-back regions exercise the hand-off between spinning and sleeping workers.
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((1 << 17) + 1).astype(np.float32)
+    want = a + a
+    for n in (2, 3):
+        _C.set_num_threads(n)
+        for _ in range(200):
+            np.testing.assert_array_equal(_C.add(a, a), want)
 
 
 def test_env_isa_scalar():
