@@ -247,13 +247,17 @@ def _assert_same_structure(a, b, check_types=True):
 class ControlFlowContext:
     """Marks the ops built inside one cond branch or while loop (``op._cond_context``)."""
 
-    __slots__ = ("kind", "name", "outer", "ops", "__weakref__")
+    __slots__ = ("kind", "name", "outer", "ops", "if_op", "branch", "__weakref__")
 
     def __init__(self, kind, name, outer):
         self.kind = kind  # "true branch" / "false branch" / "while loop"
         self.name = name
         self.outer = outer
         self.ops = []
+        # For cond branches: the If op built from this branch and which branch it is (0: then,
+        # 1: else); gradients use them to read the branch's intermediate values.
+        self.if_op = None
+        self.branch = None
 
     def encloses(self, other):
         """True if ops of context `other` may be read from inside this context."""
@@ -406,11 +410,20 @@ class _Builder:
                 capture_set.add(t)
                 captures.append(t)
 
+        # While a cond gradient is built, its branches read intermediates of the forward
+        # branches; those become extra outputs of the forward If ops (see `_expose`).
+        exposing = _exposing[0] > 0
+        changed = False
         for op in members:
             ref = op._op_def.ref_inputs
             for i, t in enumerate(op._inputs):
                 if ref and i in ref:
                     continue
+                if exposing and not ctx.encloses(t._op._cond_context):
+                    t2 = _expose(t, ctx)
+                    if t2 is not t:
+                        op._inputs[i] = t = t2
+                        changed = True
                 capture(t)
             ext = [c for c in op._control_inputs if c._cond_context is not ctx]
             for c in ext:
@@ -418,8 +431,12 @@ class _Builder:
                 op._control_inputs.remove(c)
                 if c not in ext_control:
                     ext_control.append(c)
-        for t in extra_tensors:
+        for i, t in enumerate(extra_tensors):
+            if exposing and not ctx.encloses(t._op._cond_context):
+                t = extra_tensors[i] = _expose(t, ctx)
             capture(t)
+        if changed:
+            self.graph._version += 1  # edges changed: cached consumer maps are stale
         for op in members:
             _guard(op)
         return members
@@ -550,6 +567,8 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
                  "Tout": [s[0] for s in specs]}
         with _ops.control_dependencies(ext_control):
             op = _ops._create_op(graph, "If", [pred] + captures, attrs, scope, None)
+        tctx.if_op = fctx.if_op = op
+        tctx.branch, fctx.branch = 0, 1
         outs = op._outputs
         res = _pack_as(tres, outs)
         if not strict:
@@ -811,3 +830,148 @@ def _flatten_shapes(s):
             out.extend(_flatten_shapes(x))
         return out
     return [s]
+
+
+# =================================================================================================
+# Gradients of If and While.
+#
+# The gradient of an If op is another cond on the same predicate whose branches differentiate
+# the corresponding forward branch, so only the taken branch's gradient runs. The forward
+# branch's ops are never rebuilt or re-run (a branch with random ops or assignments must not run
+# twice): whenever a gradient branch reads a tensor of a forward branch, `_expose` makes that
+# tensor an extra output of the forward If op (the other branch outputs a dummy zero there; the
+# gradient only reads it under the same predicate, when it holds the real value). Nested conds
+# expose level by level until the tensor is readable where the gradient is built.
+# =================================================================================================
+
+from headwater.gradients import IndexedSlices, RegisterGradient  # noqa: E402
+
+# > 0 while the branches of a cond gradient are being built.
+_exposing = [0]
+
+
+def _expose(t, ctx):
+    """A tensor readable from context `ctx` that carries the value of `t`, a tensor created
+    inside a cond branch that `ctx` is not part of."""
+    while not ctx.encloses(t._op._cond_context):
+        c = t._op._cond_context
+        if c.if_op is None:
+            raise LookupError(
+                "Gradients through tf.while_loop are not supported yet: the gradient needs "
+                "tensor '%s' from inside the %s of '%s'." % (t.name, c.kind, c.name))
+        t = _if_output_for(c.if_op, c.branch, t)
+    return t
+
+
+def _if_output_for(op, branch, t):
+    """The output of If `op` that returns `t` (a tensor of branch `branch`) when that branch
+    runs, adding one if needed."""
+    a = op._attrs
+    mine = a["then_outputs"] if branch == 0 else a["else_outputs"]
+    for i, u in enumerate(mine):
+        if u is t:
+            return op._outputs[i]
+    exposed = a.setdefault("_exposed", {})
+    out = exposed.get(t)
+    if out is not None:
+        return out
+    a.setdefault("_num_user_outputs", len(op._outputs))
+    other_ctx = a["else_context"] if branch == 0 else a["then_context"]
+    other = a["else_outputs"] if branch == 0 else a["then_outputs"]
+    g = op._graph
+    dt = t._dtype.base_dtype
+    prev = g._cond_context
+    g._cond_context = other_ctx
+    try:
+        with g.control_dependencies(None), g.name_scope(op.name + "/"):
+            value = np.zeros((), dtype=dt.as_numpy_dtype)
+            value.flags.writeable = False
+            dummy = _ops.apply_op("Const", [], {"value": value, "dtype": dt},
+                                  name="grad_dummy", graph=g)
+    finally:
+        g._cond_context = prev
+    other_ctx.ops.append(dummy.op)
+    _guard(dummy.op)
+    mine.append(t)
+    other.append(dummy)
+    a["output_specs"].append((dt, t._shape))
+    a["Tout"].append(dt)
+    out = _ops.Tensor(op, len(op._outputs), dt, t._shape)
+    op._outputs.append(out)
+    g._version += 1
+    exposed[t] = out
+    return out
+
+
+def _trainable(t):
+    dt = t._dtype.base_dtype
+    return dt.is_floating or dt.is_complex
+
+
+def _reached_captures(ys, capture_set):
+    """The captures that the branch outputs `ys` depend on."""
+    found = set()
+    seen = set()
+    stack = list(ys)
+    while stack:
+        t = stack.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        if t in capture_set:
+            found.add(t)
+            continue
+        stack.extend(t._op._inputs)
+    return found
+
+
+@RegisterGradient("If")
+def _if_grad(op, *grads):
+    from headwater.gradients import gradients
+    from headwater.ops import array_ops
+
+    a = op._attrs
+    pred = op._inputs[0]
+    caps = op._inputs[1:]
+    live = [i for i, g in enumerate(grads)
+            if g is not None and _trainable(op._outputs[i]) and not array_ops._is_zero_fill(g)]
+    if not live:
+        return [None] * len(op._inputs)
+    then_ys = [a["then_outputs"][i] for i in live]
+    else_ys = [a["else_outputs"][i] for i in live]
+    grad_ys = [array_ops._dense(grads[i]) for i in live]
+    cap_set = set(caps)
+    used = _reached_captures(then_ys, cap_set) | _reached_captures(else_ys, cap_set)
+    xs = [c for c in caps if c in used and _trainable(c)]
+    if not xs:
+        return [None] * len(op._inputs)
+
+    def branch_grad(ys):
+        def fn():
+            gs = gradients(ys, xs, grad_ys=grad_ys, stop_gradients=xs)
+            out = []
+            for x, g in zip(xs, gs):
+                if g is None:
+                    g = array_ops.zeros_like(x)
+                elif isinstance(g, IndexedSlices):
+                    g = array_ops._dense(g)
+                out.append(g)
+            return out
+        return fn
+
+    _exposing[0] += 1
+    try:
+        res = cond(pred, branch_grad(then_ys), branch_grad(else_ys), strict=True)
+    finally:
+        _exposing[0] -= 1
+    by_cap = dict(zip(xs, res))
+    return [None] + [by_cap.get(c) for c in caps]
+
+
+@RegisterGradient("While")
+def _while_grad(op, *grads):
+    loc = op.location_str()
+    raise LookupError(
+        "Gradients through tf.while_loop are not supported yet: cannot differentiate operation "
+        "'%s' (op type: While)%s. Wrap its outputs in tf.stop_gradient if no gradient should "
+        "flow through the loop." % (op.name, " created at " + loc if loc else ""))
