@@ -234,8 +234,8 @@ def _l2_loss_case():
     return [(3, 4)], values, lambda x: nn.l2_loss(x[0])
 
 
-CONV_KW = dict(strides=[1, 2, 2, 1], padding="SAME")
-CONV_KW_DIL = dict(strides=[1, 1, 1, 1], padding="VALID", dilations=[1, 2, 1, 1])
+CONV_KW = {"strides": [1, 2, 2, 1], "padding": "SAME"}
+CONV_KW_DIL = {"strides": [1, 1, 1, 1], "padding": "VALID", "dilations": [1, 2, 1, 1]}
 POOL = ([1, 2, 2, 1], [1, 2, 2, 1], "SAME")
 POOL_OVERLAP = ([1, 3, 3, 1], [1, 2, 2, 1], "SAME")
 

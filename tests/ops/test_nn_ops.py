@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 import headwater as tf
-from headwater import errors
-from headwater import nn
+from headwater import errors, nn
 
 RS = np.random.RandomState(42)
 
@@ -309,8 +308,8 @@ def test_softmax_cross_entropy(sess):
     l1 = nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     assert l1.op.name.startswith("softmax_cross_entropy_with_logits_sg")
     np.testing.assert_allclose(sess.run(l1), _xent_ref(labels, logits))
-    op = [o for o in tf.get_default_graph().get_operations()
-          if o.type == "SoftmaxCrossEntropyWithLogits"][0]
+    op = next(o for o in tf.get_default_graph().get_operations()
+              if o.type == "SoftmaxCrossEntropyWithLogits")
     assert len(op.outputs) == 2 and op.outputs[1].shape.as_list() == [4, 5]
     np.testing.assert_allclose(sess.run(op.outputs[1]), ref_softmax(logits) - labels)
     # Stable for huge logits; other ranks and axes.

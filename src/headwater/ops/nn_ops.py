@@ -30,9 +30,8 @@ from headwater.framework import tensor_shape as _ts
 from headwater.framework.op_registry import get_op_def, register_op
 from headwater.gradients import NotDifferentiable, RegisterGradient
 from headwater.ops import array_ops, math_ops
-from headwater.ops.common import proto_shape_str
+from headwater.ops.common import proto_shape_str, to_tensor
 from headwater.ops.common import shape_from_tuple as _shape
-from headwater.ops.common import to_tensor
 
 __all__ = [
     # activations
@@ -827,7 +826,7 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
     mean = to_tensor(mean, dtype=udt, name="mean")
     variance = to_tensor(variance, dtype=udt, name="variance")
     # TF adds this floor so that cuDNN accepts epsilon; keep the same effective value.
-    epsilon = epsilon if epsilon > 1.001e-5 else 1.001e-5
+    epsilon = max(1.001e-05, epsilon)
     outs = _apply("FusedBatchNormV3", [x, scale, offset, mean, variance],
                   {"T": x._dtype.base_dtype, "U": udt, "epsilon": float(epsilon),
                    "data_format": _data_format_attr(data_format, "fused_batch_norm"),
@@ -1205,10 +1204,9 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
         if not dt.is_floating:
             raise ValueError("`x.dtype` must be a floating point tensor as `x` will be scaled. "
                              "Received: x_dtype=%r" % dt)
-        if isinstance(rate, numbers.Real):
-            if not 0 <= rate < 1:
-                raise ValueError("`rate` must be a scalar tensor or a float in the range [0, "
-                                 "1). Received: rate=%r" % (rate,))
+        if isinstance(rate, numbers.Real) and not 0 <= rate < 1:
+            raise ValueError("`rate` must be a scalar tensor or a float in the range [0, 1). "
+                             "Received: rate=%r" % (rate,))
         rate_t = to_tensor(rate, dtype=dt, name="rate")
         if not rate_t._shape.is_compatible_with(_ts.TensorShape(())):
             raise ValueError("`rate` must be a scalar tensor, got shape %s" % rate_t._shape)
@@ -1337,7 +1335,7 @@ def _top_k_kernel(op, ctx):
 register_op("TopKV2", _top_k_infer, _top_k_kernel)
 
 
-def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF1 names
+def top_k(input, k=1, sorted=True, name=None):
     """The `k` largest entries of the last dimension and their indices (op type TopKV2).
 
     Ties keep the lower index first. Returns (values, indices) with shape
@@ -1499,7 +1497,7 @@ def _padding_attr(padding, nchw, op):
 class _Geom:
     """Spatial geometry of a conv/pool op, read once from its attributes."""
 
-    __slots__ = ("nchw", "kh", "kw", "sh", "sw", "dh", "dw", "padding", "exp_h", "exp_w")
+    __slots__ = ("dh", "dw", "exp_h", "exp_w", "kh", "kw", "nchw", "padding", "sh", "sw")
 
     def __init__(self, attrs, kh=None, kw=None):
         self.nchw = attrs.get("data_format", "NHWC") == "NCHW"
@@ -1686,7 +1684,7 @@ def _lowest(dtype):
 
 
 def _pool_check(x, g):
-    n, h, w, c = x.shape
+    h, w = x.shape[1], x.shape[2]
     oh, ow, pads = g.out_pads(h, w)
     if oh <= 0 or ow <= 0:
         raise errors.InvalidArgumentError(None, None, "Computed output size would be negative: "
@@ -1708,7 +1706,7 @@ def _max_pool_fwd(x, g):
 def _max_pool_argmax(x, g):
     """Flat indices into the padded input of each window's first maximum (row-major within
     the window), plus the padded shape."""
-    n, h, w, c = x.shape
+    n, c = x.shape[0], x.shape[3]
     oh, ow, pads = _pool_check(x, g)
     kh, kw, sh, sw = g.kh, g.kw, g.sh, g.sw
     xp = _pad_hw(x, pads, _lowest(x.dtype))
@@ -1723,7 +1721,7 @@ def _max_pool_argmax(x, g):
 
 
 def _max_pool_grad(x, grad, g):
-    n, h, w, c = x.shape
+    h, w = x.shape[1], x.shape[2]
     flat, pshape, pads = _max_pool_argmax(x, g)
     if grad.shape != flat.shape:
         raise errors.InvalidArgumentError(None, None, "MaxPoolGrad: grad has shape %s, expected "
@@ -1736,7 +1734,7 @@ def _max_pool_grad(x, grad, g):
 
 
 def _max_pool_grad_grad(x, grad, g):
-    flat, pshape, pads = _max_pool_argmax(x, g)
+    flat, _, pads = _max_pool_argmax(x, g)
     if grad.shape != x.shape:
         raise errors.InvalidArgumentError(None, None, "MaxPoolGradGrad: grad has shape %s, "
                                           "expected %s" % (list(grad.shape), list(x.shape)))
@@ -2146,8 +2144,8 @@ def _pick(a, a_name, b, b_name):
     return a if a is not None else b
 
 
-def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True,  # noqa: A002
-           data_format="NHWC", dilations=[1, 1, 1, 1], name=None, filters=None):  # noqa: B006
+def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True,
+           data_format="NHWC", dilations=(1, 1, 1, 1), name=None, filters=None):
     """2-D convolution (op type Conv2D).
 
     Args:
@@ -2184,9 +2182,9 @@ def _sizes_tensor(sizes, name):
     return array_ops.constant(np.asarray(sizes, dtype=np.int32), dtype=_dt.int32, name=name)
 
 
-def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=None,  # noqa
+def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=None,
                           padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
-                          dilations=[1, 1, 1, 1], name=None, filters=None):  # noqa: B006
+                          dilations=(1, 1, 1, 1), name=None, filters=None):
     """Gradient of conv2d with respect to its input (op type Conv2DBackpropInput).
 
     Args:
@@ -2204,9 +2202,9 @@ def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=N
     return _apply("Conv2DBackpropInput", [sizes, filter, out_backprop], attrs, name)
 
 
-def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding,  # noqa: A002
+def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding,
                            use_cudnn_on_gpu=True, data_format="NHWC",
-                           dilations=[1, 1, 1, 1], name=None):  # noqa: B006
+                           dilations=(1, 1, 1, 1), name=None):
     """Gradient of conv2d with respect to its filter (op type Conv2DBackpropFilter)."""
     input = to_tensor(input, name="input")
     out_backprop = to_tensor(out_backprop, dtype=input._dtype.base_dtype, name="out_backprop")
@@ -2217,8 +2215,8 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, 
     return _apply("Conv2DBackpropFilter", [input, sizes, out_backprop], attrs, name)
 
 
-def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,  # noqa: A002
-                     padding="SAME", data_format="NHWC", name=None, input=None,  # noqa: A002
+def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,
+                     padding="SAME", data_format="NHWC", name=None, input=None,
                      filters=None, dilations=None):
     """Transposed 2-D convolution ("deconvolution"): the gradient of conv2d with respect to
     its input (op type Conv2DBackpropInput, named "conv2d_transpose").
@@ -2255,8 +2253,8 @@ def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,  
                                      data_format=df, dilations=dilations or 1, name=name)
 
 
-def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",  # noqa: A002
-                            dilations=[1, 1, 1, 1], name=None):  # noqa: B006
+def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",
+                            dilations=(1, 1, 1, 1), name=None):
     """Depthwise 2-D convolution (op type DepthwiseConv2dNative): each input channel c is
     convolved with filter[:, :, c, :], giving in_channels * channel_multiplier outputs."""
     input = to_tensor(input, name="input")
@@ -2268,7 +2266,7 @@ def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",
 
 def depthwise_conv2d_native_backprop_input(input_sizes, filter, out_backprop, strides,
                                            padding, data_format="NHWC",
-                                           dilations=[1, 1, 1, 1], name=None):  # noqa: B006
+                                           dilations=(1, 1, 1, 1), name=None):
     """Gradient of depthwise_conv2d_native with respect to its input."""
     out_backprop = to_tensor(out_backprop, name="out_backprop")
     filter = to_tensor(filter, dtype=out_backprop._dtype.base_dtype, name="filter")
@@ -2280,9 +2278,9 @@ def depthwise_conv2d_native_backprop_input(input_sizes, filter, out_backprop, st
                   name)
 
 
-def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop,  # noqa: A002
+def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop,
                                             strides, padding, data_format="NHWC",
-                                            dilations=[1, 1, 1, 1], name=None):  # noqa: B006
+                                            dilations=(1, 1, 1, 1), name=None):
     """Gradient of depthwise_conv2d_native with respect to its filter."""
     input = to_tensor(input, name="input")
     out_backprop = to_tensor(out_backprop, dtype=input._dtype.base_dtype, name="out_backprop")
@@ -2294,7 +2292,7 @@ def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop,  
                   name)
 
 
-def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None,  # noqa: A002
+def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None,
                      data_format=None, dilations=None):
     """Depthwise convolution with an optional atrous `rate` (named "depthwise").
 
@@ -2335,7 +2333,7 @@ def _pool_attrs(ksize, strides, padding, data_format, op_type):
     if min(ksize) < 1 or min(strides) < 1:
         raise ValueError("ksize and strides must be >= 1, got ksize=%s strides=%s"
                          % (ksize, strides))
-    pad, explicit = _padding_attr(padding, nchw, op_type)
+    pad, _ = _padding_attr(padding, nchw, op_type)
     if pad == "EXPLICIT":
         raise ValueError("%s does not support explicit padding; use 'SAME' or 'VALID'."
                          % op_type)
@@ -2343,7 +2341,7 @@ def _pool_attrs(ksize, strides, padding, data_format, op_type):
 
 
 def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None,
-             input=None):  # noqa: A002
+             input=None):
     """Max pooling over spatial windows (op type MaxPool).
 
     Args:
@@ -2361,7 +2359,7 @@ def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None,
 
 
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None,
-             input=None):  # noqa: A002
+             input=None):
     """Average pooling (op type AvgPool); with SAME padding the border windows average only
     the elements inside the input, as TF does."""
     value = _pick(value, "value", input, "input")
@@ -2625,7 +2623,7 @@ def _avg_pool_grad_grad_rule(op, grad):
 @RegisterGradient("FusedBatchNormV3")
 def _fused_batch_norm_grad(op, grad_y, *unused_stat_grads):
     """Gradient of y only, as TF: the statistics outputs are treated as side results."""
-    x, scale, offset, mean, var = op.inputs
+    x, scale, _, mean, var = op.inputs
     a = op._attrs
     eps = a["epsilon"]
     nchw = a["data_format"] == "NCHW"
