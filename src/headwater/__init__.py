@@ -18,7 +18,7 @@ from headwater.framework.ops import (Graph, GraphKeys, Operation, Tensor, add_to
                                      reset_default_graph)
 from headwater.framework.random_seed import set_random_seed
 from headwater.framework.tensor_shape import Dimension, TensorShape
-from headwater.client.session import InteractiveSession, Session
+from headwater.client.session import IndexedSlicesValue, InteractiveSession, Session
 from headwater.ops.array_ops import *  # noqa: F401,F403
 from headwater.ops.math_ops import *  # noqa: F401,F403
 from headwater.ops.state_ops import *  # noqa: F401,F403

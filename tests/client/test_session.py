@@ -285,3 +285,15 @@ def test_intermediates_are_freed_after_last_use(g):
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert peak < 4 * n * 4, peak  # well under the 30 buffers a naive executor would keep
+
+
+def test_fetch_indexed_slices_gives_value_triple(g):
+    p = tf.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    (grad,) = tf.gradients(tf.reduce_sum(tf.gather(p, [0, 2, 0])), p)
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        v = s.run(grad)
+    assert isinstance(v, tf.IndexedSlicesValue)
+    np.testing.assert_array_equal(v.indices, [0, 2, 0])
+    np.testing.assert_array_equal(v.values, np.ones((3, 2)))
+    np.testing.assert_array_equal(v.dense_shape, [3, 2])

@@ -8,6 +8,7 @@ one graph never share state.
 
 from __future__ import annotations
 
+import collections
 import threading
 
 import numpy as np
@@ -45,6 +46,10 @@ class SessionState:
         return rng
 
 
+IndexedSlicesValue = collections.namedtuple("IndexedSlicesValue",
+                                            ["values", "indices", "dense_shape"])
+
+
 def _is_namedtuple(x):
     return isinstance(x, tuple) and hasattr(type(x), "_fields")
 
@@ -80,6 +85,13 @@ class _FetchMapper:
         return i
 
     def _build(self, f):
+        if type(f).__name__ == "IndexedSlices" and hasattr(f, "dense_shape"):
+            parts = [f.values, f.indices] + ([f.dense_shape] if f.dense_shape is not None
+                                             else [])
+            subs = [self._build(x) for x in parts]
+            if len(subs) == 2:
+                subs.append(lambda vals: None)
+            return lambda vals: IndexedSlicesValue(*[s(vals) for s in subs])
         if isinstance(f, (list, tuple)) and not _is_namedtuple(f):
             subs = [self._build(x) for x in f]
             typ = type(f)
