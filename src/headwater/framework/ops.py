@@ -541,6 +541,18 @@ class Graph:
             return obj
         raise TypeError("Can not convert a %s into a %s." % (type(obj).__name__, types_str))
 
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        """A `GraphDef` describing this graph (see `headwater.framework.graph_def`).
+
+        Args:
+          from_version: only ops created at or after this op index.
+          add_shapes: add each node's output shapes as the `_output_shapes` attribute.
+        """
+        from headwater.framework import graph_def as _graph_def
+
+        return _graph_def.graph_to_graph_def(self, add_shapes=add_shapes,
+                                             from_version=from_version)
+
     # ---- collections ------------------------------------------------------------------------
     def add_to_collection(self, name, value):
         self._collections.setdefault(name, []).append(value)
