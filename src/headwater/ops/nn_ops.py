@@ -171,12 +171,19 @@ def _matmul_fn():
     if cmm is None:
         return np.matmul
 
+    def operand(x):
+        # Transposed views (im2col^T, W^T) go to the GEMM as flags rather than copies.
+        if x.flags.c_contiguous:
+            return x, False
+        if x.T.flags.c_contiguous:
+            return x.T, True
+        return np.ascontiguousarray(x), False
+
     def mm(a, b):
-        if a.dtype == b.dtype and a.dtype in (np.float32, np.float64):
-            try:
-                return cmm(np.ascontiguousarray(a), np.ascontiguousarray(b), False, False)
-            except TypeError:
-                return cmm(np.ascontiguousarray(a), np.ascontiguousarray(b))
+        if a.dtype == b.dtype and (a.dtype == np.float32 or a.dtype == np.float64):
+            a, ta = operand(a)
+            b, tb = operand(b)
+            return cmm(a, b, ta, tb)
         return np.matmul(a, b)
     return mm
 
@@ -1857,10 +1864,6 @@ def _format_wrap(fn, nchw, arg_pos=(0,)):
             args[i] = _to_nhwc(args[i])
         return _from_nhwc_arr(fn(*args))
     return wrapped
-
-
-def _native(name):
-    return getattr(_C, name, None) if _C is not None else None
 
 
 def _conv2d_kernel(op, ctx):
