@@ -264,9 +264,17 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 if not _is_trainable(y):
                     raise TypeError("Gradients of a tensor of dtype %s are not defined: '%s' "
                                     "is not floating point." % (y.dtype.name, y.name))
-                gy = array_ops.fill(array_ops.shape(y),
-                                    array_ops.constant(1, dtype=y.dtype,
-                                                       name="grad_ys_%d" % i))
+                n = y.shape.num_elements()
+                if n is not None and n <= 1024:
+                    # A known, small shape (a scalar loss, typically): a constant seed saves the
+                    # Shape and Fill ops TF1 would run on every training step.
+                    gy = array_ops.constant(np.ones(y.shape.as_list(),
+                                                    dtype=y.dtype.as_numpy_dtype),
+                                            name="grad_ys_%d" % i)
+                else:
+                    gy = array_ops.fill(array_ops.shape(y),
+                                        array_ops.constant(1, dtype=y.dtype,
+                                                           name="grad_ys_%d" % i))
             else:
                 gy = _ops.convert_to_tensor(gy, dtype=y.dtype) if not isinstance(
                     gy, IndexedSlices) else gy

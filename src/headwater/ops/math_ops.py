@@ -2608,13 +2608,30 @@ def _kept_shape(x, ax_t):
         mask.flags.writeable = False
         mask_t = _ops.apply_op("Const", [], {"value": mask, "dtype": _dt.bool}, name="Const")
         return where_v2(mask_t, _int32_const(1), aops.shape(x))
-    # Axes (or the rank) known only at run time.
-    sx = aops.shape(x)
-    r = aops.size(sx)
-    axes = aops.reshape(cast(ax_t, _dt.int32), [-1])
-    axes = floormod(axes, r)
-    hits = equal(aops.expand_dims(aops.range(r), 1), aops.expand_dims(axes, 0))
-    return where_v2(reduce_any(hits, axis=1), _int32_const(1), sx)
+    # Axes (or the rank) known only at run time: one ReducedShape op instead of the dozen
+    # shape ops TF1 builds here, since every training step runs them.
+    return _apply("ReducedShape", [aops.shape(x), cast(ax_t, _dt.int32)], {}, None)
+
+
+def _reduced_shape_infer(inputs, attrs):
+    return [(_dt.int32, inputs[0]._shape)]
+
+
+def _reduced_shape_kernel(op, ctx):
+    def reduced_shape(shape, axes):
+        out = np.array(shape, dtype=np.int32)
+        n = out.shape[0]
+        ax = np.reshape(axes, -1)
+        if ax.size and (ax.min() < -n or ax.max() >= n):
+            raise ValueError("Invalid reduction axis %s for input of rank %d"
+                             % (ax.tolist(), n))
+        out[ax % n if n else ax] = 1
+        return out
+    return reduced_shape
+
+
+register_op("ReducedShape", _reduced_shape_infer, _reduced_shape_kernel)
+NotDifferentiable("ReducedShape")
 
 
 def _reduction_grad_in(op, grad):
