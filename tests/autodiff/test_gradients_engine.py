@@ -161,3 +161,18 @@ def test_unconnected_gradients_zero():
     z = tf.placeholder(tf.float32, [3])
     (g,) = tf.gradients(x * 2.0, z, unconnected_gradients="zero")
     np.testing.assert_array_equal(run(g, {x: [1, 2], z: [1, 2, 3]}), [0, 0, 0])
+
+
+@pytest.mark.parametrize("reduce_fn", [tf.reduce_sum, tf.reduce_mean, tf.reduce_max,
+                                       tf.reduce_min, tf.reduce_prod])
+def test_reduce_all_axes_of_unknown_rank(reduce_fn):
+    x = tf.placeholder(tf.float64)  # unknown rank
+    y = reduce_fn(x * 1.0)
+    assert y.shape.as_list() == []
+    xv = np.array([[1.0, 2.0, 3.5], [0.5, -1.0, 4.0]])
+    with tf.Session() as s:
+        assert s.run(y, {x: xv}) == pytest.approx(
+            {tf.reduce_sum: np.sum, tf.reduce_mean: np.mean, tf.reduce_max: np.max,
+             tf.reduce_min: np.min, tf.reduce_prod: np.prod}[reduce_fn](xv))
+        err = tf.test.compute_gradient_error(x, [2, 3], y, [], x_init_value=xv)
+    assert err < 1e-7

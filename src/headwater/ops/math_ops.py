@@ -1130,6 +1130,8 @@ def _reduce_infer_for(op_type, allowed):
         dims = x._shape._dims
         axes = _const_value(ax)
         if dims is None:
+            if attrs.get("_reduce_all") and not kd:
+                return [(x._dtype.base_dtype, _shape(()))]
             return [(x._dtype.base_dtype, _shape(None))]
         if axes is None:
             if kd:
@@ -1164,6 +1166,12 @@ def _reduce_kernel_for(make):
         npdt = _np_dtype(x_t._dtype.base_dtype)
         static = _const_value(ax_t)
         dims = x_t._shape._dims
+        if op._attrs.get("_reduce_all"):
+            fn_all = make(None, kd, npdt)
+
+            def reduce_all_axes(x, _ax):
+                return fn_all(x)
+            return reduce_all_axes
         if static is not None and dims is not None:
             axes = _runtime_axes(static, len(dims))
             fn = make(None if len(axes) == len(dims) else axes, kd, npdt)
@@ -1316,8 +1324,12 @@ def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep
     keepdims = bool(keepdims) if keepdims is not None else False
     x = to_tensor(input_tensor)
     ax = _reduction_dims(x, axis)
-    return _apply(op_type, [x, ax], {"keep_dims": keepdims, "T": x._dtype.base_dtype,
-                                     "Tidx": ax._dtype.base_dtype}, name)
+    attrs = {"keep_dims": keepdims, "T": x._dtype.base_dtype, "Tidx": ax._dtype.base_dtype}
+    if axis is None and x._shape._dims is None:
+        # Reducing every axis of a tensor of unknown rank: the axes tensor is range(rank(x)),
+        # but knowing "all axes" statically gives a scalar shape and a one-op gradient.
+        attrs["_reduce_all"] = True
+    return _apply(op_type, [x, ax], attrs, name)
 
 
 def reduce_sum(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
@@ -2619,14 +2631,13 @@ def _reduced_shape_infer(inputs, attrs):
 
 def _reduced_shape_kernel(op, ctx):
     def reduced_shape(shape, axes):
-        out = np.array(shape, dtype=np.int32)
-        n = out.shape[0]
-        ax = np.reshape(axes, -1)
-        if ax.size and (ax.min() < -n or ax.max() >= n):
-            raise ValueError("Invalid reduction axis %s for input of rank %d"
-                             % (ax.tolist(), n))
-        out[ax % n if n else ax] = 1
-        return out
+        out = shape.tolist()
+        n = len(out)
+        for a in np.reshape(axes, -1).tolist():
+            if a < -n or a >= n:
+                raise ValueError("Invalid reduction axis %d for input of rank %d" % (a, n))
+            out[a] = 1
+        return np.array(out, dtype=np.int32)
     return reduced_shape
 
 
@@ -2637,6 +2648,9 @@ NotDifferentiable("ReducedShape")
 def _reduction_grad_in(op, grad):
     """`grad` reshaped to the keepdims shape of reduction `op` (a no-op when it already is)."""
     x, ax_t = op._inputs
+    if op._attrs.get("_reduce_all") and not op._attrs["keep_dims"]:
+        # A scalar result broadcasts to any shape as it is.
+        return grad, None
     kept = _kept_shape(x, ax_t)
     if op._attrs["keep_dims"]:
         return grad, kept
@@ -2680,7 +2694,7 @@ def _min_or_max_grad(op, grad):
     x = op._inputs[0]
     g, kept = _reduction_grad_in(op, grad)
     y = op._outputs[0]
-    if not op._attrs["keep_dims"]:
+    if not op._attrs["keep_dims"] and kept is not None:
         y = _array_ops().reshape(y, kept)
     indicators = cast(equal(y, x), g._dtype.base_dtype)
     num_selected = reduce_sum(indicators, op._inputs[1], keepdims=True)
