@@ -57,7 +57,8 @@ def compute_gradient(x, x_shape, y, y_shape, x_init_value=None, delta=1e-3,
         base_feed[t] = v
 
     dy = array_ops.placeholder(y.dtype, shape=y_shape, name="compute_gradient_dy")
-    grads = gradients(y, xs, grad_ys=dy)
+    grads = [_ops.convert_to_tensor(g) if type(g).__name__ == "IndexedSlices" else g
+             for g in gradients(y, xs, grad_ys=dy)]
     results = []
     for k, (t, v) in enumerate(zip(xs, values)):
         nx = v.size
