@@ -29,7 +29,7 @@ def f32(x):
 
 
 def _rows(rows):
-    return slice(None) if rows is None else rows
+    return Ellipsis if rows is None else rows
 
 
 def ref_gd(s, g, t, rows=None, lr=0.1):
@@ -160,19 +160,29 @@ def _slot_values(sess, opt, var):
     return {name: sess.run(opt.get_slot(var, name)) for name in opt.get_slot_names()}
 
 
+# Each rule has an in-place form (big variables), a form returning new values (small ones,
+# and numpy scalars for 1-element variables): "in_place" forces the first on the (4, 3) test
+# variable, "scalar" runs a variable of shape [1] and "scalar0d" one of shape [].
+PATHS = ["small", "in_place", "scalar", "scalar0d"]
+
+
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_dense_trajectory_matches_tf1_rule(graph, case):
+def test_dense_trajectory_matches_tf1_rule(graph, case, path, monkeypatch):
     make, ref, slots0 = CASES[case]
-    var = tf.Variable(VAR0, name="W")
-    g_ph = tf.placeholder(tf.float64, VAR0.shape)
+    if path == "in_place":
+        monkeypatch.setattr(training_ops, "_SMALL_ELEMENTS", 0)
+    var0 = {"scalar": VAR0[0, :1], "scalar0d": VAR0[0, 0]}.get(path, VAR0)
+    var = tf.Variable(var0, name="W")
+    g_ph = tf.placeholder(tf.float64, var0.shape)
     opt = make()
     step = opt.apply_gradients([(g_ph, var)])
-    state = {"var": VAR0.copy()}
-    state.update({k: np.full_like(VAR0, v) for k, v in slots0.items()})
+    state = {"var": np.array(var0, copy=True)}
+    state.update({k: np.full_like(var0, v) for k, v in slots0.items()})
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         assert sorted(opt.get_slot_names()) == sorted(slots0)
-        for t, g in enumerate(_grads(6, VAR0.shape), start=1):
+        for t, g in enumerate(_grads(6, var0.shape), start=1):
             sess.run(step, {g_ph: g})
             ref(state, g, t)
             np.testing.assert_allclose(sess.run(var), state["var"], rtol=1e-12, atol=1e-12)
@@ -255,9 +265,12 @@ TF1_RESULTS = {
 }
 
 
+@pytest.mark.parametrize("in_place", [False, True])
 @pytest.mark.parametrize("case", sorted(TF1_RESULTS))
-def test_float32_matches_tf1_numbers(graph, case):
+def test_float32_matches_tf1_numbers(graph, case, in_place, monkeypatch):
     make, expected = TF1_RESULTS[case]
+    if in_place:
+        monkeypatch.setattr(training_ops, "_SMALL_ELEMENTS", 0)
     var = tf.Variable([1.0, -2.0, 3.0], name="W")
     g_ph = tf.placeholder(tf.float32, [3])
     step = make().apply_gradients([(g_ph, var)])
@@ -653,7 +666,7 @@ def test_no_variables_to_optimize(graph):
 
 
 def test_no_gradients_provided_minimize(graph):
-    w = tf.Variable([1.0], name="w")
+    tf.Variable([1.0], name="w")
     loss = tf.constant(1.0) * 2.0
     with pytest.raises(ValueError, match="No gradients provided for any variable, check your "
                                          "graph for ops that do not support gradients, between "
@@ -871,3 +884,30 @@ def test_clip_by_average_norm_and_reexports(graph):
         # l2 norm 5 over 2 elements: average norm 2.5 -> scaled by 1 / 2.5.
         np.testing.assert_allclose(sess.run(c), [[1.2, 1.6]], rtol=1e-6)
         np.testing.assert_allclose(sess.run(same), [[3.0, 4.0]], rtol=1e-6)
+
+
+def test_native_kernel_used_when_available(graph, monkeypatch):
+    """A `headwater._C.apply_<op>_<f32|f64>` function replaces the numpy kernel: called with
+    the op's inputs in TF order (arrays updated in place, scalars as Python floats) followed
+    by the bool attributes."""
+    calls = []
+
+    class FakeNative:
+        @staticmethod
+        def apply_momentum_f64(var, accum, lr, grad, momentum, use_nesterov):
+            calls.append((type(lr), type(momentum), use_nesterov, grad.dtype))
+            accum *= momentum
+            accum += grad
+            var -= accum * lr
+
+    monkeypatch.setattr(training_ops, "_C", FakeNative)
+    w = tf.Variable(np.array([1.0, 2.0]), name="w")
+    opt = train.MomentumOptimizer(0.5, 0.5)
+    step = opt.apply_gradients([(tf.constant([1.0, 1.0], tf.float64), w)])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(step)
+        sess.run(step)
+        assert calls == [(float, float, False, np.float64)] * 2
+        np.testing.assert_allclose(sess.run(w), [1.0 - 0.5 - 0.75, 2.0 - 0.5 - 0.75])
+        np.testing.assert_allclose(sess.run(opt.get_slot(w, "momentum")), [1.5, 1.5])

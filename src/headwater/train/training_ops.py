@@ -55,141 +55,192 @@ def _shape_str(shape):
     return "[" + ",".join(str(d) for d in shape) + "]"
 
 
-# ---- the numpy update rules (dense, in place) ------------------------------------------------
-# Each takes the op's non-index inputs in TF order (variable and slots as arrays updated in
-# place, scalars as 0-d arrays or numpy scalars of the variable's dtype) plus bool attrs.
+# ---- the numpy update rules ------------------------------------------------------------------
+# Two forms per rule, computing the same roundings in TF's order:
+# - `_<name>(...)` updates large arrays in place with `out=` ufuncs (no full-size temporaries
+#   beyond one or two scratch arrays);
+# - `_<name>_x(...)` returns the new values. On numpy scalars (1-element variables) it costs a
+#   few tens of ns per operation, and on small arrays allocating results beats in-place ufuncs,
+#   whose fixed overhead is several times larger.
+# Arguments are the op's non-index inputs in TF order (variable and slots, scalars as numpy
+# scalars or 0-d arrays of the variable's dtype, the gradient) plus its bool attrs.
+
+_add, _sub, _mul, _div, _sqrt = np.add, np.subtract, np.multiply, np.divide, np.sqrt
 
 
 def _gradient_descent(var, alpha, delta):
-    var -= delta * alpha
+    _sub(var, _mul(delta, alpha), out=var)
+
+
+def _gradient_descent_x(var, alpha, delta):
+    return (var - delta * alpha,)
 
 
 def _momentum(var, accum, lr, grad, momentum, use_nesterov):
-    accum *= momentum
-    accum += grad
+    _mul(accum, momentum, out=accum)
+    _add(accum, grad, out=accum)
     if use_nesterov:
-        t = grad * lr
-        t += accum * momentum * lr
-        var -= t
+        t = _mul(grad, lr)
+        _add(t, _mul(_mul(accum, momentum), lr), out=t)
     else:
-        var -= accum * lr
+        t = _mul(accum, lr)
+    _sub(var, t, out=var)
+
+
+def _momentum_x(var, accum, lr, grad, momentum, use_nesterov):
+    accum = accum * momentum + grad
+    if use_nesterov:
+        return var - (grad * lr + accum * momentum * lr), accum
+    return var - accum * lr, accum
 
 
 def _adagrad(var, accum, lr, grad, update_slots):
     if update_slots:
-        accum += grad * grad
-    t = grad * lr
-    t /= np.sqrt(accum)
-    var -= t
+        _add(accum, _mul(grad, grad), out=accum)
+    t = _mul(grad, lr)
+    _div(t, _sqrt(accum), out=t)
+    _sub(var, t, out=var)
+
+
+def _adagrad_x(var, accum, lr, grad, update_slots):
+    if update_slots:
+        accum = accum + grad * grad
+    return var - grad * lr / _sqrt(accum), accum
 
 
 def _adadelta(var, accum, accum_update, lr, rho, epsilon, grad):
     one_minus_rho = 1 - rho
-    accum *= rho
-    accum += grad * grad * one_minus_rho
-    update = accum_update + epsilon
-    np.sqrt(update, out=update)
-    t = accum + epsilon
-    np.sqrt(t, out=t)
-    update /= t
-    update *= grad
-    var -= update * lr
-    accum_update *= rho
-    np.multiply(update, update, out=update)
-    update *= one_minus_rho
-    accum_update += update
+    _mul(accum, rho, out=accum)
+    t = _mul(grad, grad)
+    _mul(t, one_minus_rho, out=t)
+    _add(accum, t, out=accum)
+    update = _add(accum_update, epsilon)
+    _sqrt(update, out=update)
+    _add(accum, epsilon, out=t)
+    _sqrt(t, out=t)
+    _div(update, t, out=update)
+    _mul(update, grad, out=update)
+    _sub(var, _mul(update, lr, out=t), out=var)
+    _mul(accum_update, rho, out=accum_update)
+    _mul(update, update, out=update)
+    _mul(update, one_minus_rho, out=update)
+    _add(accum_update, update, out=accum_update)
+
+
+def _adadelta_x(var, accum, accum_update, lr, rho, epsilon, grad):
+    one_minus_rho = 1 - rho
+    accum = accum * rho + grad * grad * one_minus_rho
+    update = _sqrt(accum_update + epsilon) / _sqrt(accum + epsilon) * grad
+    var = var - update * lr
+    accum_update = accum_update * rho + update * update * one_minus_rho
+    return var, accum, accum_update
 
 
 def _rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad):
-    t = grad * grad
-    t -= ms
-    t *= 1 - rho
-    ms += t
-    np.add(ms, epsilon, out=t)
-    np.sqrt(t, out=t)
-    u = grad * lr
-    u /= t
-    mom *= momentum
-    mom += u
-    var -= mom
+    t = _mul(grad, grad)
+    _sub(t, ms, out=t)
+    _mul(t, 1 - rho, out=t)
+    _add(ms, t, out=ms)
+    _add(ms, epsilon, out=t)
+    _sqrt(t, out=t)
+    u = _mul(grad, lr)
+    _div(u, t, out=u)
+    _mul(mom, momentum, out=mom)
+    _add(mom, u, out=mom)
+    _sub(var, mom, out=var)
+
+
+def _rms_prop_x(var, ms, mom, lr, rho, momentum, epsilon, grad):
+    ms = ms + (grad * grad - ms) * (1 - rho)
+    mom = mom * momentum + grad * lr / _sqrt(ms + epsilon)
+    return var - mom, ms, mom
 
 
 def _centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
     one_minus_rho = 1 - rho
-    t = grad * grad
-    t -= ms
-    t *= one_minus_rho
-    ms += t
-    np.subtract(grad, mg, out=t)
-    t *= one_minus_rho
-    mg += t
-    # denom = (ms - mg^2) + epsilon, applied as grad * lr * rsqrt(denom) like TF.
-    np.multiply(mg, mg, out=t)
-    np.subtract(ms, t, out=t)
-    t += epsilon
-    np.sqrt(t, out=t)
-    u = grad * lr
-    u /= t
-    mom *= momentum
-    mom += u
-    var -= mom
+    t = _mul(grad, grad)
+    _sub(t, ms, out=t)
+    _mul(t, one_minus_rho, out=t)
+    _add(ms, t, out=ms)
+    _sub(grad, mg, out=t)
+    _mul(t, one_minus_rho, out=t)
+    _add(mg, t, out=mg)
+    # denom = (ms - mg^2) + epsilon; TF scales grad * lr by rsqrt(denom).
+    _mul(mg, mg, out=t)
+    _sub(ms, t, out=t)
+    _add(t, epsilon, out=t)
+    _sqrt(t, out=t)
+    u = _mul(grad, lr)
+    _div(u, t, out=u)
+    _mul(mom, momentum, out=mom)
+    _add(mom, u, out=mom)
+    _sub(var, mom, out=var)
+
+
+def _centered_rms_prop_x(var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
+    one_minus_rho = 1 - rho
+    ms = ms + (grad * grad - ms) * one_minus_rho
+    mg = mg + (grad - mg) * one_minus_rho
+    mom = mom * momentum + grad * lr / _sqrt(ms - mg * mg + epsilon)
+    return var - mom, mg, ms, mom
+
+
+def _adam_alpha(beta1_power, beta2_power, lr):
+    # The bias correction folded into the step size, in the variable's dtype.
+    return lr * _sqrt(1 - beta2_power) / (1 - beta1_power)
 
 
 def _adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, use_nesterov):
-    one = beta1.dtype.type(1)
-    alpha = lr * np.sqrt(one - beta2_power) / (one - beta1_power)
-    t = grad - m
-    t *= one - beta1
-    m += t
-    np.multiply(grad, grad, out=t)
-    t -= v
-    t *= one - beta2
-    v += t
+    alpha = _adam_alpha(beta1_power, beta2_power, lr)
+    t = _sub(grad, m)
+    _mul(t, 1 - beta1, out=t)
+    _add(m, t, out=m)
+    _mul(grad, grad, out=t)
+    _sub(t, v, out=t)
+    _mul(t, 1 - beta2, out=t)
+    _add(v, t, out=v)
     if use_nesterov:
-        u = grad * (one - beta1)
-        u += beta1 * m
-        u *= alpha
+        u = _mul(grad, 1 - beta1)
+        _add(u, _mul(m, beta1), out=u)
+        _mul(u, alpha, out=u)
+    else:
+        u = _mul(m, alpha)
+    _sqrt(v, out=t)
+    _add(t, epsilon, out=t)
+    _div(u, t, out=u)
+    _sub(var, u, out=var)
+
+
+def _adam_x(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad,
+            use_nesterov):
+    alpha = _adam_alpha(beta1_power, beta2_power, lr)
+    m = m + (grad - m) * (1 - beta1)
+    v = v + (grad * grad - v) * (1 - beta2)
+    if use_nesterov:
+        u = (grad * (1 - beta1) + beta1 * m) * alpha
     else:
         u = m * alpha
-    np.sqrt(v, out=t)
-    t += epsilon
-    u /= t
-    var -= u
+    return var - u / (_sqrt(v) + epsilon), m, v
 
 
-def _ftrl_core(var, accum, linear, grad, lr, l1, l2, lr_power, shrinkage):
-    g2 = grad * grad
-    new_accum = accum + g2
+def _ftrl_x(var, accum, linear, grad, lr, l1, l2, lr_power, shrinkage=None):
+    new_accum = accum + grad * grad
     if lr_power == -0.5:
-        new_pow = np.sqrt(new_accum)
-        sigma = new_pow - np.sqrt(accum)
+        new_pow = _sqrt(new_accum)
+        sigma = (new_pow - _sqrt(accum)) / lr * var
     else:
         new_pow = np.power(new_accum, -lr_power)
-        sigma = new_pow - np.power(accum, -lr_power)
-    sigma /= lr
-    sigma *= var
-    # linear += grad_with_shrinkage - sigma * var, rounded in TF's order.
-    if shrinkage is None:
-        np.subtract(grad, sigma, out=sigma)
-    else:
-        np.subtract(grad + (2 * shrinkage) * var, sigma, out=sigma)
-    linear += sigma
-    x = np.sign(linear)
-    x *= l1
-    x -= linear
-    new_pow /= lr
-    new_pow += 2 * l2
-    x /= new_pow
-    np.copyto(var, np.where(np.abs(linear) > l1, x, 0))
-    accum += g2
+        sigma = (new_pow - np.power(accum, -lr_power)) / lr * var
+    g = grad if shrinkage is None else grad + 2 * shrinkage * var
+    linear = linear + (g - sigma)
+    x = np.sign(linear) * l1 - linear
+    y = new_pow / lr + 2 * l2
+    var = np.where(np.abs(linear) > l1, x / y, 0).astype(x.dtype, copy=False)
+    return var, new_accum, linear
 
 
-def _ftrl(var, accum, linear, grad, lr, l1, l2, lr_power):
-    _ftrl_core(var, accum, linear, grad, lr, l1, l2, lr_power, None)
-
-
-def _ftrl_v2(var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power):
-    _ftrl_core(var, accum, linear, grad, lr, l1, l2, lr_power, l2_shrinkage)
+def _ftrl_v2_x(var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power):
+    return _ftrl_x(var, accum, linear, grad, lr, l1, l2, lr_power, l2_shrinkage)
 
 
 # ---- op specs --------------------------------------------------------------------------------
@@ -198,10 +249,10 @@ def _ftrl_v2(var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power):
 class _Spec:
     """Input layout of one training op type."""
 
-    __slots__ = ("type", "names", "n_ref", "grad", "indices", "scalars", "rule", "bool_attrs",
-                 "snake")
+    __slots__ = ("bool_attrs", "expr", "grad", "indices", "n_ref", "names", "rule", "scalars",
+                 "snake", "type")
 
-    def __init__(self, type, names, n_ref, rule, bool_attrs=(), sparse=False):
+    def __init__(self, type, names, n_ref, rule, expr, bool_attrs=(), sparse=False):
         self.type = type
         self.names = tuple(names)
         self.n_ref = n_ref
@@ -210,6 +261,7 @@ class _Spec:
         self.scalars = tuple(i for i, n in enumerate(self.names)
                              if i >= n_ref and i != self.grad and i != self.indices)
         self.rule = rule
+        self.expr = expr
         self.bool_attrs = tuple(bool_attrs)
         snake = []
         for i, ch in enumerate(type):
@@ -222,8 +274,8 @@ class _Spec:
 _SPECS = {}
 
 
-def _spec(type, names, n_ref, rule, bool_attrs=(), sparse=False):
-    s = _Spec(type, names, n_ref, rule, bool_attrs, sparse)
+def _spec(type, names, n_ref, rules, bool_attrs=(), sparse=False):
+    s = _Spec(type, names, n_ref, rules[0], rules[1], bool_attrs, sparse)
     _SPECS[type] = s
     return s
 
@@ -314,12 +366,25 @@ def _variable_getter(variables, var_op, name):
     return get
 
 
+# Variables of at most this many elements are updated through the `_x` form of the rule
+# (new values copied back); bigger ones in place. Read when a plan binds the kernel.
+_SMALL_ELEMENTS = 4096
+
+
+def _scalar(v):
+    # Hyperparameters arrive as 0-d arrays; numpy scalars make the arithmetic cheap.
+    return v[()] if type(v) is np.ndarray else v
+
+
 def _dense_kernel(spec):
-    rule = spec.rule
     n_ref = spec.n_ref
     names = spec.names
+    grad_pos = spec.grad - n_ref  # position of grad among the kernel's arguments
 
     def kernel(op, ctx):
+        rule = spec.rule
+        expr = spec.expr
+        small = _SMALL_ELEMENTS
         variables = ctx.variables
         getters = [_variable_getter(variables, op._inputs[i]._op, names[i])
                    for i in range(n_ref)]
@@ -329,7 +394,6 @@ def _dense_kernel(spec):
         if _C is not None and np_dtype in (np.float32, np.float64):
             native = getattr(_C, "%s_%s" % (spec.snake, "f32" if np_dtype == np.float32
                                             else "f64"), None)
-        grad_pos = spec.grad - n_ref  # position of grad among the kernel's arguments
 
         def check(arrays, grad):
             shape = arrays[0].shape
@@ -343,46 +407,50 @@ def _dense_kernel(spec):
                     None, None, "var and grad do not have the same shape%s %s"
                     % (_shape_str(shape), _shape_str(grad.shape)))
 
-        if n_ref == 1 and grad_pos == 1 and native is None and not flags:
-            # ApplyGradientDescent: the per-step hot path of small models.
-            get = getters[0]
-
-            def apply_one(alpha, delta):
-                var = get()
-                if delta.shape != var.shape:
-                    check([var], np.asarray(delta))
-                rule(var, alpha, delta)
-                return var
-            return apply_one
-
         def apply(*vals):
             arrays = [g() for g in getters]
+            var = arrays[0]
             grad = vals[grad_pos]
             if type(grad) is not np.ndarray:
                 grad = np.asarray(grad, dtype=np_dtype)
             check(arrays, grad)
-            if native is not None and grad.dtype == np_dtype and grad.flags.c_contiguous \
-                    and all(a.flags.c_contiguous for a in arrays):
+            n = var.size
+            if native is not None and grad.dtype == np_dtype and \
+                    grad.flags.c_contiguous and all(a.flags.c_contiguous for a in arrays):
                 args = list(arrays)
                 for i, v in enumerate(vals):
                     args.append(grad if i == grad_pos else float(v))
                 native(*args, *flags)
+            elif n == 1:
+                # One element: numpy scalar arithmetic in the variable's dtype.
+                idx = (0,) * var.ndim
+                args = [a[idx] for a in arrays]
+                args.extend([grad[idx] if i == grad_pos else _scalar(v)
+                             for i, v in enumerate(vals)])
+                for a, new in zip(arrays, expr(*args, *flags)):
+                    a[idx] = new
+            elif n <= small or rule is None:
+                args = list(arrays)
+                args.extend([grad if i == grad_pos else _scalar(v)
+                             for i, v in enumerate(vals)])
+                for a, new in zip(arrays, expr(*args, *flags)):
+                    np.copyto(a, new)
             else:
                 rule(*arrays, *vals, *flags)
-            return arrays[0]
+            return var
         return apply
     return kernel
 
 
 def _sparse_kernel(spec):
-    rule = spec.rule
     n_ref = spec.n_ref
     names = spec.names
-    # Kernel arguments are the non-ref inputs; the dense rule wants them without indices.
+    # Kernel arguments are the non-ref inputs; the rule wants them without the indices.
     grad_pos = spec.grad - n_ref
     idx_pos = spec.indices - n_ref
 
     def kernel(op, ctx):
+        expr = spec.expr
         variables = ctx.variables
         getters = [_variable_getter(variables, op._inputs[i]._op, names[i])
                    for i in range(n_ref)]
@@ -393,7 +461,7 @@ def _sparse_kernel(spec):
             var = arrays[0]
             indices = np.asarray(vals[idx_pos])
             grad = np.asarray(vals[grad_pos])
-            rest = [v for i, v in enumerate(vals) if i != idx_pos]
+            rest = [_scalar(v) for i, v in enumerate(vals) if i != idx_pos]
             if var.ndim < 1:
                 raise errors.InvalidArgumentError(None, None,
                                                   "var must be at least 1 dimensional")
@@ -419,17 +487,18 @@ def _sparse_kernel(spec):
                     None, None, "Index %d at offset %d in indices is out of range [0, %d)"
                     % (int(indices[bad]), bad, first))
             if n == 1 or np.unique(indices).size == n:
-                rows = [a[indices] for a in arrays]
                 rest[grad_pos] = grad
-                rule(*rows, *rest, *flags)
-                for a, r in zip(arrays, rows):
-                    a[indices] = r
+                news = expr(*[a[indices] for a in arrays], *rest, *flags)
+                for a, new in zip(arrays, news):
+                    a[indices] = new
             else:
                 # Duplicates: TF applies the rule once per occurrence, in order.
                 for k in range(n):
                     j = int(indices[k])
                     rest[grad_pos] = grad[k:k + 1]
-                    rule(*[a[j:j + 1] for a in arrays], *rest, *flags)
+                    news = expr(*[a[j:j + 1] for a in arrays], *rest, *flags)
+                    for a, new in zip(arrays, news):
+                        a[j:j + 1] = new
             return var
         return apply
     return kernel
@@ -442,37 +511,44 @@ def _register(spec):
 
 
 for _s in (
-    _spec("ApplyGradientDescent", ("var", "alpha", "delta"), 1, _gradient_descent),
-    _spec("ApplyMomentum", ("var", "accum", "lr", "grad", "momentum"), 2, _momentum,
-          ("use_nesterov",)),
+    _spec("ApplyGradientDescent", ("var", "alpha", "delta"), 1,
+          (_gradient_descent, _gradient_descent_x)),
+    _spec("ApplyMomentum", ("var", "accum", "lr", "grad", "momentum"), 2,
+          (_momentum, _momentum_x), ("use_nesterov",)),
     _spec("SparseApplyMomentum", ("var", "accum", "lr", "grad", "indices", "momentum"), 2,
-          _momentum, ("use_nesterov",), sparse=True),
-    _spec("ApplyAdagrad", ("var", "accum", "lr", "grad"), 2, _adagrad, ("update_slots",)),
-    _spec("SparseApplyAdagrad", ("var", "accum", "lr", "grad", "indices"), 2, _adagrad,
-          ("update_slots",), sparse=True),
+          (_momentum, _momentum_x), ("use_nesterov",), sparse=True),
+    _spec("ApplyAdagrad", ("var", "accum", "lr", "grad"), 2, (_adagrad, _adagrad_x),
+          ("update_slots",)),
+    _spec("SparseApplyAdagrad", ("var", "accum", "lr", "grad", "indices"), 2,
+          (_adagrad, _adagrad_x), ("update_slots",), sparse=True),
     _spec("ApplyAdadelta", ("var", "accum", "accum_update", "lr", "rho", "epsilon", "grad"), 3,
-          _adadelta),
+          (_adadelta, _adadelta_x)),
     _spec("SparseApplyAdadelta", ("var", "accum", "accum_update", "lr", "rho", "epsilon",
-                                  "grad", "indices"), 3, _adadelta, sparse=True),
-    _spec("ApplyRMSProp", ("var", "ms", "mom", "lr", "rho", "momentum", "epsilon", "grad"), 3,
-          _rms_prop),
-    _spec("SparseApplyRMSProp", ("var", "ms", "mom", "lr", "rho", "momentum", "epsilon",
-                                 "grad", "indices"), 3, _rms_prop, sparse=True),
-    _spec("ApplyCenteredRMSProp", ("var", "mg", "ms", "mom", "lr", "rho", "momentum",
-                                   "epsilon", "grad"), 4, _centered_rms_prop),
-    _spec("SparseApplyCenteredRMSProp", ("var", "mg", "ms", "mom", "lr", "rho", "momentum",
-                                         "epsilon", "grad", "indices"), 4, _centered_rms_prop,
+                                  "grad", "indices"), 3, (_adadelta, _adadelta_x),
           sparse=True),
+    _spec("ApplyRMSProp", ("var", "ms", "mom", "lr", "rho", "momentum", "epsilon", "grad"), 3,
+          (_rms_prop, _rms_prop_x)),
+    _spec("SparseApplyRMSProp", ("var", "ms", "mom", "lr", "rho", "momentum", "epsilon",
+                                 "grad", "indices"), 3, (_rms_prop, _rms_prop_x),
+          sparse=True),
+    _spec("ApplyCenteredRMSProp", ("var", "mg", "ms", "mom", "lr", "rho", "momentum",
+                                   "epsilon", "grad"), 4,
+          (_centered_rms_prop, _centered_rms_prop_x)),
+    _spec("SparseApplyCenteredRMSProp", ("var", "mg", "ms", "mom", "lr", "rho", "momentum",
+                                         "epsilon", "grad", "indices"), 4,
+          (_centered_rms_prop, _centered_rms_prop_x), sparse=True),
     _spec("ApplyAdam", ("var", "m", "v", "beta1_power", "beta2_power", "lr", "beta1", "beta2",
-                        "epsilon", "grad"), 3, _adam, ("use_nesterov",)),
+                        "epsilon", "grad"), 3, (_adam, _adam_x),
+          ("use_nesterov",)),
     _spec("ApplyFtrl", ("var", "accum", "linear", "grad", "lr", "l1", "l2", "lr_power"), 3,
-          _ftrl),
+          (None, _ftrl_x)),
     _spec("ApplyFtrlV2", ("var", "accum", "linear", "grad", "lr", "l1", "l2", "l2_shrinkage",
-                          "lr_power"), 3, _ftrl_v2),
+                          "lr_power"), 3, (None, _ftrl_v2_x)),
     _spec("SparseApplyFtrl", ("var", "accum", "linear", "grad", "indices", "lr", "l1", "l2",
-                              "lr_power"), 3, _ftrl, sparse=True),
+                              "lr_power"), 3, (None, _ftrl_x), sparse=True),
     _spec("SparseApplyFtrlV2", ("var", "accum", "linear", "grad", "indices", "lr", "l1", "l2",
-                                "l2_shrinkage", "lr_power"), 3, _ftrl_v2, sparse=True),
+                                "l2_shrinkage", "lr_power"), 3, (None, _ftrl_v2_x),
+          sparse=True),
 ):
     _register(_s)
 del _s
