@@ -5,8 +5,10 @@ does not evaluate them and the kernel updates the arrays held in the session's v
 *in place*, which is what makes a training step cheap (no new array per variable per step).
 The op's output is the updated variable, like TF's `out` ref output.
 
-Kernels are numpy, written with in-place ufuncs to keep temporaries few, in exactly the order
-of operations of TF's CPU kernels so float32 results agree to rounding. A compiled kernel from
+Kernels are numpy, in the order of operations of TF's CPU kernels so float32 results agree to
+rounding: big variables are updated with `out=` ufuncs (few temporaries), small ones through
+value-returning forms (numpy scalar arithmetic for one element), where the fixed cost of
+in-place ufuncs would dominate. A compiled kernel from
 `headwater._C` replaces the numpy one when it exists. Its contract: a function named
 ``<snake_case op type>_<f32|f64>`` (e.g. ``apply_adam_f32``, ``apply_momentum_f64``) taking
 the op's inputs in TF order -- variable, slots and gradient as C-contiguous numpy arrays of the
