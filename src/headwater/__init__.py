@@ -39,6 +39,8 @@ from headwater.protos import (ConfigProto, GPUOptions, GraphOptions, OptimizerOp
                               RunMetadata, RunOptions)
 from headwater import compat  # noqa: E402
 from headwater import initializers, linalg, math, nn, random, test, train  # noqa: F401,E402
+from headwater.platform import app, flags, gfile  # noqa: F401,E402
+from headwater.platform import tf_logging as logging  # noqa: F401,E402
 from headwater.gradients import (IndexedSlices, NoGradient, NotDifferentiable,  # noqa: E402
                                  RegisterGradient, gradients, hessians, AggregationMethod,
                                  UnconnectedGradients)
