@@ -1,0 +1,95 @@
+#include <cstring>
+#include <string>
+
+#include "bindings/registry.h"
+#include "common/crc32c.h"
+
+namespace py = pybind11;
+
+namespace headwater {
+namespace bind {
+namespace {
+
+// Above this size the checksum runs without the GIL so a background writer thread does not
+// stall the training loop; below it the release/acquire pair costs more than the CRC.
+constexpr size_t kReleaseGilBytes = 64 * 1024;
+
+struct Bytes {
+  const uint8_t* ptr;
+  size_t size;
+};
+
+Bytes as_bytes(const py::buffer& b, py::buffer_info& info) {
+  info = b.request();
+  if (info.ndim > 1 && info.strides.back() != info.itemsize) {
+    throw py::value_error("crc32c: the buffer must be C-contiguous");
+  }
+  return Bytes{static_cast<const uint8_t*>(info.ptr),
+               static_cast<size_t>(info.size) * static_cast<size_t>(info.itemsize)};
+}
+
+uint32_t checksum(uint32_t crc, Bytes b, bool portable) {
+  auto run = [&] {
+    return portable ? crc32c_extend_portable(crc, b.ptr, b.size) : crc32c_extend(crc, b.ptr, b.size);
+  };
+  if (b.size >= kReleaseGilBytes) {
+    py::gil_scoped_release nogil;
+    return run();
+  }
+  return run();
+}
+
+void put_u32(char* dst, uint32_t v) {
+  for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+
+}  // namespace
+
+void register_io(py::module_& m) {
+  m.def(
+      "crc32c",
+      [](const py::buffer& data, uint32_t crc) {
+        py::buffer_info info;
+        return checksum(crc, as_bytes(data, info), false);
+      },
+      py::arg("data"), py::arg("crc") = 0u,
+      "CRC-32C (Castagnoli) of a bytes-like object, continuing from `crc` (0 to start).");
+  m.def(
+      "_crc32c_portable",
+      [](const py::buffer& data, uint32_t crc) {
+        py::buffer_info info;
+        return checksum(crc, as_bytes(data, info), true);
+      },
+      py::arg("data"), py::arg("crc") = 0u,
+      "CRC-32C through the table path only (tests the fallback on SSE4.2 machines).");
+  m.def(
+      "masked_crc32c",
+      [](const py::buffer& data) {
+        py::buffer_info info;
+        return crc32c_mask(checksum(0, as_bytes(data, info), false));
+      },
+      py::arg("data"), "TFRecord's masked CRC-32C of a bytes-like object.");
+  m.def("crc32c_is_hardware", &crc32c_is_hardware,
+        "True when CRC-32C runs on the SSE4.2 crc32 instruction.");
+  m.def(
+      "tfrecord_frame",
+      [](const py::buffer& data) {
+        py::buffer_info info;
+        Bytes b = as_bytes(data, info);
+        // uint64 length, masked CRC of those 8 bytes, the data, masked CRC of the data.
+        std::string out(b.size + 16, '\0');
+        char* o = &out[0];
+        uint64_t len = b.size;
+        for (int i = 0; i < 8; ++i) o[i] = static_cast<char>((len >> (8 * i)) & 0xFF);
+        put_u32(o + 8, crc32c_mask(crc32c(reinterpret_cast<const uint8_t*>(o), 8)));
+        if (b.size) std::memcpy(o + 12, b.ptr, b.size);
+        put_u32(o + 12 + b.size, crc32c_mask(checksum(0, b, false)));
+        return py::bytes(out);
+      },
+      py::arg("data"),
+      "One TFRecord: little-endian uint64 length, its masked CRC-32C, the data and the data's "
+      "masked CRC-32C, as bytes.");
+}
+
+}  // namespace bind
+}  // namespace headwater

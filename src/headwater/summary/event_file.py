@@ -1,0 +1,267 @@
+"""Event files: TFRecord-framed `Event` protos, written as TensorBoard reads them.
+
+A file is a sequence of records, each ``uint64 length | masked CRC-32C of the length | data |
+masked CRC-32C of the data`` (little endian), the first record being an Event carrying
+``file_version: "brain.Event:2"``. File names are ``events.out.tfevents.<seconds>.<hostname>``
+(plus an optional suffix), as TensorFlow 1.x names them; TensorBoard finds them by the
+``tfevents`` in the name.
+
+Writing is split so the training loop pays only for serializing and framing an event (a few
+microseconds): framed records are appended to an in-memory queue and a daemon thread writes
+them out when `max_queue` are pending and flushes the file every `flush_secs`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import struct
+import threading
+import time
+import weakref
+
+from headwater.framework import errors
+from headwater.summary import crc32c as _crc
+
+__all__ = ["EventFileWriter", "tf_record_iterator", "summary_iterator", "events_file_name"]
+
+_FILE_VERSION = "brain.Event:2"
+_name_lock = threading.Lock()
+_name_counter = [0]
+# Writers still open at exit get their queued events written (TF1 would lose them).
+_open_writers = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_open_writers():
+    for w in list(_open_writers):
+        try:
+            w.close()
+        except Exception:  # noqa: S110 - best effort at interpreter exit
+            pass
+
+
+def events_file_name(logdir, filename_suffix=None, now=None):
+    """A fresh events file path in `logdir`: TF1's name, disambiguated by pid and a counter
+    when another writer of this process already took that name in the same second."""
+    base = "events.out.tfevents.%010d.%s" % (int(time.time() if now is None else now),
+                                              socket.gethostname())
+    suffix = filename_suffix or ""
+    with _name_lock:
+        path = os.path.join(logdir, base + suffix)
+        while os.path.exists(path):
+            _name_counter[0] += 1
+            path = os.path.join(logdir, "%s.%d.%d%s" % (base, os.getpid(), _name_counter[0],
+                                                         suffix))
+        # Claim the name before releasing the lock, so a concurrent writer sees it taken.
+        open(path, "ab").close()
+    return path
+
+
+def _event_protos():
+    from headwater.summary._protos import event_pb2
+
+    return event_pb2
+
+
+class EventFileWriter:
+    """Writes `Event` protos (or already serialized Event bytes) to a new events file.
+
+    Args:
+      logdir: directory for the file (created if missing).
+      max_queue: records held in memory before the writer thread is woken to write them.
+      flush_secs: how often the writer thread flushes the file to the OS.
+      filename_suffix: appended to the file name.
+    """
+
+    def __init__(self, logdir, max_queue=10, flush_secs=120, filename_suffix=None):
+        self._logdir = str(logdir)
+        self._max_queue = max(1, int(max_queue))
+        self._flush_secs = float(flush_secs)
+        self._filename_suffix = filename_suffix
+        self._cond = threading.Condition(threading.Lock())
+        # Serializes file writes between the worker thread and flush()/close().
+        self._io_lock = threading.Lock()
+        self._pending = []
+        self._closed = True
+        self._error = None
+        self._file = None
+        self._thread = None
+        self._open()
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    def _open(self):
+        os.makedirs(self._logdir, exist_ok=True)
+        self._path = events_file_name(self._logdir, self._filename_suffix)
+        self._file = open(self._path, "wb", buffering=256 * 1024)
+        self._closed = False
+        self._error = None
+        self._last_flush = time.monotonic()
+        ev = _event_protos().Event(wall_time=time.time(), file_version=_FILE_VERSION)
+        self._file.write(_crc.frame_record(ev.SerializeToString()))
+        self._file.flush()
+        self._thread = threading.Thread(target=self._run, name="headwater-EventFileWriter",
+                                        daemon=True)
+        self._thread.start()
+        _open_writers.add(self)
+
+    def get_logdir(self):
+        """The directory the events file is in."""
+        return self._logdir
+
+    def get_filename(self):
+        """Path of the current events file."""
+        return self._path
+
+    @property
+    def closed(self):
+        return self._closed
+
+    def reopen(self):
+        """After `close()`, start a new events file in the same directory (no-op if open)."""
+        if self._closed:
+            self._open()
+
+    # ---- writing ------------------------------------------------------------------------------
+    def add_event(self, event):
+        """Queue one event: an `Event` proto or its serialized bytes."""
+        if self._error is not None:
+            self._raise_error()
+        data = event if isinstance(event, (bytes, bytearray)) else event.SerializeToString()
+        rec = _crc.frame_record(data)
+        cond = self._cond
+        with cond:
+            if self._closed:
+                return
+            self._pending.append(rec)
+            if len(self._pending) >= self._max_queue:
+                cond.notify()
+
+    def add_record(self, data):
+        """Queue one already serialized record (e.g. an Event built elsewhere)."""
+        self.add_event(bytes(data))
+
+    def _take(self):
+        with self._cond:
+            recs = self._pending
+            self._pending = []
+        return recs
+
+    def _write(self, recs, flush):
+        with self._io_lock:
+            f = self._file
+            if f is None:
+                return
+            if recs:
+                f.write(b"".join(recs))
+            if flush:
+                f.flush()
+                self._last_flush = time.monotonic()
+
+    def _run(self):
+        cond = self._cond
+        while True:
+            with cond:
+                if self._closed:
+                    return
+                if len(self._pending) < self._max_queue:
+                    wait = self._flush_secs - (time.monotonic() - self._last_flush)
+                    if wait > 0:
+                        cond.wait(wait)
+                if self._closed:
+                    return
+                recs = self._pending
+                self._pending = []
+            try:
+                self._write(recs, time.monotonic() - self._last_flush >= self._flush_secs)
+            except Exception as e:  # disk full, directory removed...: report on next call
+                self._error = e
+                return
+
+    def _raise_error(self):
+        e = self._error
+        raise errors.UnknownError(None, None, "Failed to write to events file %s: %s"
+                                  % (self._path, e))
+
+    def flush(self):
+        """Write every queued event and flush the file to the operating system."""
+        if self._closed:
+            return
+        if self._error is not None:
+            self._raise_error()
+        self._write(self._take(), True)
+
+    def close(self):
+        """Flush, stop the writer thread and close the file. Safe to call twice."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        self._thread = None
+        recs = self._pending
+        self._pending = []
+        with self._io_lock:
+            _open_writers.discard(self)
+            f, self._file = self._file, None
+            try:
+                if recs:
+                    f.write(b"".join(recs))
+            finally:
+                f.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: S110 - interpreter shutdown: nothing sensible to do
+            pass
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+_unpack_len = struct.Struct("<Q").unpack
+_unpack_crc = struct.Struct("<I").unpack
+
+
+def tf_record_iterator(path):
+    """Yield the records of a TFRecord file, checking both CRCs of each.
+
+    Raises:
+      DataLossError: a checksum does not match or the file ends inside a record.
+    """
+    with open(path, "rb") as f:
+        offset = 0
+        while True:
+            header = f.read(12)
+            if not header:
+                return
+            if len(header) < 12:
+                raise errors.DataLossError(None, None, "truncated record header at offset %d "
+                                           "in %s" % (offset, path))
+            (length,) = _unpack_len(header[:8])
+            (hcrc,) = _unpack_crc(header[8:])
+            if _crc.masked_crc32c(header[:8]) != hcrc:
+                raise errors.DataLossError(None, None, "corrupted record at offset %d in %s: "
+                                           "length checksum mismatch" % (offset, path))
+            body = f.read(length + 4)
+            if len(body) < length + 4:
+                raise errors.DataLossError(None, None, "truncated record at offset %d in %s"
+                                           % (offset, path))
+            data = body[:length]
+            (dcrc,) = _unpack_crc(body[length:])
+            if _crc.masked_crc32c(data) != dcrc:
+                raise errors.DataLossError(None, None, "corrupted record at offset %d in %s: "
+                                           "data checksum mismatch" % (offset, path))
+            yield data
+            offset += 16 + length
+
+
+def summary_iterator(path):
+    """Yield the `Event` protos of an events file (TF1's `tf.train.summary_iterator`)."""
+    Event = _event_protos().Event
+    for rec in tf_record_iterator(path):
+        yield Event.FromString(rec)
