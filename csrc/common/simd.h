@@ -77,6 +77,17 @@ struct GenericVec {
   HW_GENERIC_BINOP(mul, x* y)
   HW_GENERIC_BINOP(div, x / y)
 #undef HW_GENERIC_BINOP
+  // x86 MAXPS/MINPS semantics: (a > b ? a : b), so the second operand wins when either is NaN.
+  static reg max(reg a, reg b) {
+    reg r;
+    for (int i = 0; i < W; ++i) r.v[i] = a.v[i] > b.v[i] ? a.v[i] : b.v[i];
+    return r;
+  }
+  static reg min(reg a, reg b) {
+    reg r;
+    for (int i = 0; i < W; ++i) r.v[i] = a.v[i] < b.v[i] ? a.v[i] : b.v[i];
+    return r;
+  }
   // Not fused: the baseline has no FMA instruction, and a software fma() would be far slower.
   static reg fmadd(reg a, reg b, reg c) {
     reg r;
@@ -106,6 +117,8 @@ struct Vec<float> {
   static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
   static reg div(reg a, reg b) { return _mm256_div_ps(a, b); }
   static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
+  static reg min(reg a, reg b) { return _mm256_min_ps(a, b); }
 };
 template <>
 struct Vec<double> {
@@ -121,6 +134,8 @@ struct Vec<double> {
   static reg mul(reg a, reg b) { return _mm256_mul_pd(a, b); }
   static reg div(reg a, reg b) { return _mm256_div_pd(a, b); }
   static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
+  static reg max(reg a, reg b) { return _mm256_max_pd(a, b); }
+  static reg min(reg a, reg b) { return _mm256_min_pd(a, b); }
 };
 
 #elif HW_ISA_LEVEL == 2
@@ -144,6 +159,8 @@ struct Vec<float> {
   static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
   static reg div(reg a, reg b) { return _mm512_div_ps(a, b); }
   static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }
+  static reg min(reg a, reg b) { return _mm512_min_ps(a, b); }
 };
 template <>
 struct Vec<double> {
@@ -162,6 +179,8 @@ struct Vec<double> {
   static reg mul(reg a, reg b) { return _mm512_mul_pd(a, b); }
   static reg div(reg a, reg b) { return _mm512_div_pd(a, b); }
   static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
+  static reg max(reg a, reg b) { return _mm512_max_pd(a, b); }
+  static reg min(reg a, reg b) { return _mm512_min_pd(a, b); }
 };
 
 #else

@@ -2,9 +2,10 @@
 //
 // parallel_for(n, grain, fn) splits [0, n) into `c = min(threads, n / grain)` contiguous chunks
 // of near-equal size (chunk i is [n*i/c, n*(i+1)/c)), so for a fixed thread count every call
-// splits identically and results never depend on scheduling. Work of at most `grain` items,
-// nested calls and calls that find the pool busy (another Python thread is using it) run
-// inline on the caller. The caller always runs chunk 0.
+// splits identically, whatever the scheduling. The caller always runs chunk 0. Work of at most
+// `grain` items, nested calls and calls that find the pool busy (another Python thread is using
+// it) run inline as one chunk, so a kernel must give the same result for any chunking; the
+// elementwise and GEMM kernels do, since each output element is computed by one thread.
 //
 // The pool never calls into numpy or its BLAS, so numpy's own threads and ours are never
 // stacked on top of each other inside one kernel.

@@ -27,6 +27,8 @@ const GemmTable* table_for(Isa isa) {
 
 }  // namespace
 
+const GemmTable& gemm_table() { return *table_for(current_isa()); }
+
 template <>
 void gemm<float>(const GemmArgs<float>& args) {
   table_for(current_isa())->f32(args);

@@ -1,5 +1,8 @@
-// Dense matrix multiply C = A @ B, batched. Plain cache-blocked loops with a register-tiled
-// micro-kernel over a packed copy of B; the BLIS-style fully packed version comes later.
+// Dense matrix multiply C = A @ B (+ bias, ReLU), batched: a BLIS-style packed GEMM.
+//
+// Each ISA file holds a register-blocked micro-kernel (MR x NR tile of C in registers) and the
+// five-loop driver around it: NC columns of B -> KC slice of k (pack B into KC x NR panels) ->
+// MC rows of A (pack A into MR x KC panels) -> NR panels -> MR panels -> micro-kernel.
 #pragma once
 
 #include <cstdint>
@@ -18,18 +21,26 @@ struct GemmArgs {
   int64_t b_bs = 0, b_rs = 0, b_cs = 0;
   T* c = nullptr;
   int64_t c_bs = 0, c_rs = 0;
+  // Fused epilogue: C = relu(A @ B + bias) with bias a contiguous row of n values (or null).
+  const T* bias = nullptr;
+  bool relu = false;
 };
 
-// Runs on the current ISA, threaded over rows of C when the product is large enough.
-// For a fixed ISA the result does not depend on the thread count: every element of C is
-// accumulated by one thread in the same order.
+// Runs on the current ISA, threaded when the product is large enough. Every element of C is
+// accumulated by one thread in an order that depends only on k (never on the thread count or on
+// how C is split), so results are identical for any number of threads.
 template <class T>
 void gemm(const GemmArgs<T>& args);
 
 struct GemmTable {
   void (*f32)(const GemmArgs<float>&);
   void (*f64)(const GemmArgs<double>&);
+  // Register tile of each dtype, for tests and benchmarks.
+  int mr_f32, nr_f32, mr_f64, nr_f64;
 };
+
+// The table of the ISA currently selected.
+const GemmTable& gemm_table();
 
 namespace scalar {
 extern const GemmTable kGemmTable;
