@@ -685,6 +685,11 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     Raises:
       ValueError: unknown op types or inputs, bad input_map keys, unknown return elements.
     """
+    return _import(graph_def, input_map, return_elements, name)[0]
+
+
+def _import(graph_def, input_map, return_elements, name):
+    """import_graph_def's work; returns (return elements, name prefix used, created ops)."""
     from headwater.framework import ops as _ops
     from headwater.framework.op_registry import get_op_def
 
@@ -845,7 +850,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         raise ValueError("Attempted to map inputs that were not found in graph_def: [%s]"
                          % ", ".join(names))
     if return_elements is None:
-        return None
+        return None, prefix, created
     out = []
     for r in return_elements:
         if not isinstance(r, str):
@@ -861,7 +866,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
             if op is None:
                 raise ValueError("Requested return node '%s' not found in graph def" % r)
             out.append(op)
-    return out
+    return out, prefix, created
 
 
 def _mark_name_used(graph, full):

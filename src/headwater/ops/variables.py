@@ -133,6 +133,25 @@ class Variable:
         self._in_graph_mode = True
         graph.add_to_collections(collections, self)
 
+    @classmethod
+    def _from_graph(cls, variable_op, initializer_op, snapshot, initial_value=None,
+                    trainable=True):
+        """Rebuild a Variable around existing ops (its VariableV2 op, the Assign initializer
+        and the read Identity), as `import_meta_graph` does; adds no ops or collections."""
+        self = cls.__new__(cls)
+        self._variable = variable_op.outputs[0]
+        self._initializer_op = initializer_op
+        self._snapshot = snapshot
+        self._initial_value = initial_value
+        self._trainable = bool(trainable)
+        self._constraint = None
+        self._caching_device = None
+        self._synchronization = VariableSynchronization.AUTO
+        self._aggregation = VariableAggregation.NONE
+        self._save_slice_info = None
+        self._in_graph_mode = True
+        return self
+
     def _init_ops(self, graph, initial_value, init_from_fn, name, dtype, shape, validate_shape,
                   expected_shape):
         with _ops.name_scope(name, "Variable",

@@ -56,3 +56,4 @@ __all__ = [
     "piecewise_constant_decay",
     "polynomial_decay",
 ]
+from headwater.train.saver import *  # noqa: F401,F403,E402 - Saver and checkpoint API
