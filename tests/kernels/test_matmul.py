@@ -56,7 +56,8 @@ def test_k_blocking(isa, dtype, k, rng):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("m,k,n", [(100, 784, 256), (97, 257, 131), (256, 64, 10), (1, 300, 1000)])
+@pytest.mark.parametrize("m,k,n", [(100, 784, 256), (100, 784, 10), (97, 257, 131), (256, 64, 10),
+                                   (67, 300, 16), (1, 300, 1000)])
 def test_larger(isa, dtype, m, k, n, rng):
     check(make(rng, (m, k), dtype), make(rng, (k, n), dtype))
 
