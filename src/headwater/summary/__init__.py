@@ -10,9 +10,12 @@ loaded from the optional `tensorboard` package the first time one is used; impor
 module does not import it.
 """
 
+from headwater.summary.summary_ops import (audio, get_summary_description, histogram, image,
+                                          merge, merge_all, scalar, tensor_summary, text)
 from headwater.summary.writer import FileWriter, FileWriterCache
 
-__all__ = ["FileWriter", "FileWriterCache", "Summary", "Event", "SessionLog",
+__all__ = ["FileWriter", "FileWriterCache", "scalar", "histogram", "image", "audio", "text",
+           "tensor_summary", "merge", "merge_all", "get_summary_description", "Summary", "Event", "SessionLog",
            "SummaryDescription", "SummaryMetadata", "HistogramProto", "TaggedRunMetadata"]
 
 _LAZY_PROTOS = {
