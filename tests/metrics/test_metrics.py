@@ -30,16 +30,16 @@ def _stream(sess, value, update, feeds):
 
 
 def test_accuracy_names_collections_and_stream(sess):
-    l = tf.placeholder(tf.int64, [None])
+    lab_t = tf.placeholder(tf.int64, [None])
     p = tf.placeholder(tf.int64, [None])
-    acc, up = metrics.accuracy(l, p, metrics_collections=["mc"], updates_collections=["uc"])
+    acc, up = metrics.accuracy(lab_t, p, metrics_collections=["mc"], updates_collections=["uc"])
     assert acc.name == "accuracy/value:0" and up.name == "accuracy/update_op:0"
     assert _names(tf.local_variables()) == ["accuracy/total:0", "accuracy/count:0"]
     assert _names(tf.get_collection(tf.GraphKeys.METRIC_VARIABLES)) == \
         ["accuracy/total:0", "accuracy/count:0"]
     assert tf.global_variables() == [] and tf.trainable_variables() == []
     assert tf.get_collection("mc") == [acc] and tf.get_collection("uc") == [up]
-    feeds = [{l: a, p: b} for a, b, _ in BATCHES]
+    feeds = [{lab_t: a, p: b} for a, b, _ in BATCHES]
     outs, final = _stream(sess, acc, up, feeds)
     for i in range(len(BATCHES)):
         la = np.concatenate([b[0] for b in BATCHES[:i + 1]])
@@ -49,21 +49,21 @@ def test_accuracy_names_collections_and_stream(sess):
     # Re-initialising the local variables resets the metric.
     sess.run(tf.local_variables_initializer())
     assert sess.run(acc) == 0.0
-    a2, _ = metrics.accuracy(l, p)
+    a2, _ = metrics.accuracy(lab_t, p)
     assert a2.name == "accuracy_1/value:0"
     assert "accuracy_1/total:0" in _names(tf.local_variables())
 
 
 def test_weighted_accuracy_and_mean(sess):
-    l = tf.placeholder(tf.int32, [None, 1])        # [batch, 1] labels squeeze, as TF1
+    lab_t = tf.placeholder(tf.int32, [None, 1])        # [batch, 1] labels squeeze, as TF1
     p = tf.placeholder(tf.int32, [None])
     w = tf.placeholder(tf.float32, [None])
-    acc, up = metrics.accuracy(l, p, weights=w)
+    acc, up = metrics.accuracy(lab_t, p, weights=w)
     m, mup = metrics.mean(tf.cast(p, tf.float32), weights=w)
     assert m.name == "mean/value:0"
     sess.run(tf.local_variables_initializer())
     for a, b, c in BATCHES:
-        sess.run([up, mup], {l: a[:, None], p: b, w: c})
+        sess.run([up, mup], {lab_t: a[:, None], p: b, w: c})
     la = np.concatenate([b[0] for b in BATCHES])
     pa = np.concatenate([b[1] for b in BATCHES])
     wa = np.concatenate([b[2] for b in BATCHES])
@@ -85,18 +85,18 @@ def test_mean_broadcast_weights_and_empty(sess):
 
 
 def test_regression_metrics(sess):
-    l = tf.placeholder(tf.float32, [None])
+    lab_t = tf.placeholder(tf.float32, [None])
     p = tf.placeholder(tf.float32, [None])
-    mse, mse_up = metrics.mean_squared_error(l, p)
-    mae, mae_up = metrics.mean_absolute_error(l, p)
-    rmse, rmse_up = metrics.root_mean_squared_error(l, p)
+    mse, mse_up = metrics.mean_squared_error(lab_t, p)
+    mae, mae_up = metrics.mean_absolute_error(lab_t, p)
+    rmse, rmse_up = metrics.root_mean_squared_error(lab_t, p)
     assert _names(tf.local_variables())[:2] == ["mean_squared_error/total:0",
                                                 "mean_squared_error/count:0"]
     sess.run(tf.local_variables_initializer())
     rs = np.random.RandomState(1)
     ls, ps = rs.randn(3, 5), rs.randn(3, 5)
     for a, b in zip(ls, ps):
-        sess.run([mse_up, mae_up, rmse_up], {l: a, p: b})
+        sess.run([mse_up, mae_up, rmse_up], {lab_t: a, p: b})
     d = (ls - ps).ravel()
     assert sess.run(mse) == pytest.approx((d ** 2).mean(), rel=1e-5)
     assert sess.run(mae) == pytest.approx(np.abs(d).mean(), rel=1e-5)
@@ -104,16 +104,16 @@ def test_regression_metrics(sess):
 
 
 def test_counts_precision_recall(sess):
-    l = tf.placeholder(tf.int64, [None])
+    lab_t = tf.placeholder(tf.int64, [None])
     p = tf.placeholder(tf.int64, [None])
     w = tf.placeholder(tf.float32, [None])
     ops = {
-        "tp": metrics.true_positives(l, p, weights=w),
-        "fp": metrics.false_positives(l, p, weights=w),
-        "fn": metrics.false_negatives(l, p, weights=w),
-        "tn": metrics.true_negatives(l, p, weights=w),
-        "precision": metrics.precision(l, p, weights=w),
-        "recall": metrics.recall(l, p, weights=w),
+        "tp": metrics.true_positives(lab_t, p, weights=w),
+        "fp": metrics.false_positives(lab_t, p, weights=w),
+        "fn": metrics.false_negatives(lab_t, p, weights=w),
+        "tn": metrics.true_negatives(lab_t, p, weights=w),
+        "precision": metrics.precision(lab_t, p, weights=w),
+        "recall": metrics.recall(lab_t, p, weights=w),
     }
     names = _names(tf.local_variables())
     assert names[:4] == ["true_positives/count:0", "false_positives/count:0",
@@ -125,7 +125,7 @@ def test_counts_precision_recall(sess):
     sess.run(tf.local_variables_initializer())
     assert sess.run(ops["precision"][0]) == 0.0 and sess.run(ops["recall"][0]) == 0.0
     for a, b, c in BATCHES:
-        sess.run([u for _, u in ops.values()], {l: (a > 0), p: (b > 1), w: c})
+        sess.run([u for _, u in ops.values()], {lab_t: (a > 0), p: (b > 1), w: c})
     la = np.concatenate([b[0] for b in BATCHES]) > 0
     pa = np.concatenate([b[1] for b in BATCHES]) > 1
     wa = np.concatenate([b[2] for b in BATCHES])
@@ -185,10 +185,10 @@ def _auc_data():
 
 def test_auc_matches_tf1_and_numpy(sess):
     lab, pred, w = _auc_data()
-    l = tf.placeholder(tf.bool, [None])
+    lab_t = tf.placeholder(tf.bool, [None])
     p = tf.placeholder(tf.float32, [None])
     ww = tf.placeholder(tf.float32, [None])
-    outs = {k: metrics.auc(l, p, weights=ww, num_thresholds=k[2], curve=k[0],
+    outs = {k: metrics.auc(lab_t, p, weights=ww, num_thresholds=k[2], curve=k[0],
                            summation_method=k[1]) for k in TF1_AUC}
     first = next(iter(outs.values()))
     assert first[0].name == "auc/value:0" and first[1].name == "auc/update_op:0"
@@ -198,7 +198,7 @@ def test_auc_matches_tf1_and_numpy(sess):
                                                 "auc/false_positives:0"]
     sess.run(tf.local_variables_initializer())
     for i in range(3):
-        sess.run([u for _, u in outs.values()], {l: lab[i], p: pred[i], ww: w[i]})
+        sess.run([u for _, u in outs.values()], {lab_t: lab[i], p: pred[i], ww: w[i]})
     for k, (v, _) in outs.items():
         got = sess.run(v)
         assert got == pytest.approx(TF1_AUC[k], abs=2e-6), k
@@ -208,8 +208,8 @@ def test_auc_matches_tf1_and_numpy(sess):
 
 
 def test_auc_perfect_and_unweighted(sess):
-    l = tf.constant([True, False, True, False])
-    a, up = metrics.auc(l, tf.constant([0.9, 0.1, 0.8, 0.3]))
+    lab_t = tf.constant([True, False, True, False])
+    a, up = metrics.auc(lab_t, tf.constant([0.9, 0.1, 0.8, 0.3]))
     sess.run(tf.local_variables_initializer())
     assert sess.run(up) == pytest.approx(1.0, abs=1e-5)
     b, upb = metrics.auc(tf.constant([1, 0, 1, 1]), tf.constant([0.9, 0.3, 0.2, 0.8]))

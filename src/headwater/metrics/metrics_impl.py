@@ -250,7 +250,7 @@ def recall(labels, predictions, weights=None, metrics_collections=None,
         return r, update_op
 
 
-# ---- AUC ------------------------------------------------------------------------------------------
+# ---- AUC ----------------------------------------------------------------------------------
 
 
 def _confusion_matrix_at_thresholds(labels, predictions, thresholds, weights=None):
