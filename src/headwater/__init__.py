@@ -38,8 +38,26 @@ from headwater.framework import tensor_shape as _tensor_shape_mod
 from headwater.protos import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
                               RunMetadata, RunOptions)
 from headwater import compat  # noqa: E402
-from headwater import initializers, linalg, math, nn, random, test, train  # noqa: F401,E402
+from headwater import initializers, linalg, math, nn, random, train  # noqa: F401,E402
 from headwater.platform import app, flags, gfile  # noqa: F401,E402
+from headwater.framework.graph_def import (AttrValue, GraphDef, NodeDef,  # noqa: F401,E402
+                                          import_graph_def)
+from headwater.framework.meta_graph import MetaGraphDef  # noqa: F401,E402
+from headwater import saved_model  # noqa: F401,E402
+
+# Submodules imported on first use, so `import headwater` stays cheap.
+_LAZY_SUBMODULES = frozenset(["test", "summary", "estimator", "feature_column", "data",
+                              "layers", "losses", "metrics", "datasets"])
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        mod = importlib.import_module("headwater." + name)
+        globals()[name] = mod
+        return mod
+    raise AttributeError("module 'headwater' has no attribute %r" % name)
 from headwater.platform import tf_logging as logging  # noqa: F401,E402
 from headwater.gradients import (IndexedSlices, NoGradient, NotDifferentiable,  # noqa: E402
                                  RegisterGradient, gradients, hessians, AggregationMethod,
