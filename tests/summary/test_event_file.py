@@ -120,8 +120,9 @@ def test_file_name_and_first_event(tmp_path):
 def test_scalars_read_back_by_event_accumulator(tmp_path):
     with FileWriter(str(tmp_path)) as w:
         for step in range(100):
-            s = summary.Summary(value=[summary.Summary.Value(tag="loss", simple_value=1.0 / (step + 1)),
-                                       summary.Summary.Value(tag="acc", simple_value=step * 0.01)])
+            V = summary.Summary.Value
+            s = summary.Summary(value=[V(tag="loss", simple_value=1.0 / (step + 1)),
+                                       V(tag="acc", simple_value=step * 0.01)])
             # Alternate between a proto and its serialized bytes, as Session.run returns.
             w.add_summary(s if step % 2 else s.SerializeToString(), global_step=step)
     acc = _accumulator(tmp_path)

@@ -378,3 +378,14 @@ def test_everything_read_back_by_event_accumulator(tmp_path):
     assert au[0].content_type == "audio/wav"
     (note,) = acc.Tensors("note")[:1]
     assert note.tensor_proto.string_val == [b"hello *world*"]
+
+
+def test_bucket_index_equals_binary_search_on_and_around_every_edge():
+    lim = summary_ops.default_bucket_limits()
+    inner = lim[1:-1]
+    rng = np.random.default_rng(5)
+    v = np.concatenate([rng.normal(size=5000) * 10.0 ** rng.integers(-15, 22, size=5000),
+                        inner, np.nextafter(inner, 0), np.nextafter(inner, np.inf),
+                        [0.0, -0.0, 1e-300, -1e-300, 1e300, -1e300]])
+    ref = np.minimum(np.searchsorted(lim, v, side="right"), len(lim) - 1)
+    np.testing.assert_array_equal(summary_ops._bucket_index(v), ref)

@@ -15,7 +15,8 @@ from headwater.summary.summary_ops import (audio, get_summary_description, histo
 from headwater.summary.writer import FileWriter, FileWriterCache
 
 __all__ = ["FileWriter", "FileWriterCache", "scalar", "histogram", "image", "audio", "text",
-           "tensor_summary", "merge", "merge_all", "get_summary_description", "Summary", "Event", "SessionLog",
+           "tensor_summary", "merge", "merge_all", "get_summary_description",
+           "Summary", "Event", "SessionLog",
            "SummaryDescription", "SummaryMetadata", "HistogramProto", "TaggedRunMetadata"]
 
 _LAZY_PROTOS = {

@@ -231,6 +231,32 @@ def default_bucket_limits():
     return _default_limits[0]
 
 
+_LOG_STEP = float(np.log(1.1))
+
+
+def _bucket_index(v):
+    """Index of the first default edge greater than each value: `searchsorted(limits, v,
+    "right")`, but from the edges' geometric spacing (a logarithm, then a +-1 correction
+    against the exact edges), which is several times faster than a binary search."""
+    limits = default_bucket_limits()
+    n_pos = (len(limits) - 1) // 2  # index of the 0.0 edge (775)
+    pos = limits[n_pos + 1:]  # 1e-12, 1.1e-12, ..., DBL_MAX (776 edges)
+    a = np.abs(v)
+    neg = v < 0
+    with np.errstate(divide="ignore", over="ignore"):
+        est = np.floor(np.log(np.maximum(a, 1e-300) * 1e12) / _LOG_STEP) + 1
+    c = np.clip(est, 0, len(pos) - 1).astype(np.intp)
+    # c counts the edges <= a (positives) or < a (negatives); fix the estimate by one step.
+    lo = pos[np.maximum(c - 1, 0)]
+    hi = pos[c]
+    too_high = (c > 0) & np.where(neg, lo >= a, lo > a)
+    c -= too_high
+    hi = np.where(too_high, lo, hi)
+    too_low = (c < len(pos) - 1) & np.where(neg, hi < a, hi <= a)
+    c += too_low
+    return np.where(neg, n_pos - c, n_pos + 1 + c)
+
+
 def histogram_proto(values, tag=None):
     """Fill a `HistogramProto` from `values` (any shape) with TF's default buckets, empty
     bucket runs collapsed into one as TensorFlow encodes them.
@@ -246,9 +272,7 @@ def histogram_proto(values, tag=None):
             bad = "Nan" if np.isnan(v).any() else "Infinity"
             raise errors.InvalidArgumentError(
                 None, None, "%s in summary histogram for: %s" % (bad, tag))
-        idx = np.searchsorted(limits, v, side="right")
-        np.minimum(idx, len(limits) - 1, out=idx)
-        counts = np.bincount(idx, minlength=len(limits))
+        counts = np.bincount(_bucket_index(v), minlength=len(limits))
         pb.min = float(v.min())
         pb.max = float(v.max())
         pb.num = float(v.size)
