@@ -57,3 +57,22 @@ __all__ = [
     "polynomial_decay",
 ]
 from headwater.train.saver import *  # noqa: F401,F403,E402 - Saver and checkpoint API
+
+from headwater.train.session_run_hook import (SessionRunArgs, SessionRunContext,  # noqa: E402
+                                              SessionRunHook, SessionRunValues)
+from headwater.train.basic_session_run_hooks import (  # noqa: E402
+    CheckpointSaverHook, CheckpointSaverListener, FeedFnHook, FinalOpsHook,
+    GlobalStepWaiterHook, LoggingTensorHook, NanLossDuringTrainingError, NanTensorHook,
+    SecondOrStepTimer, StepCounterHook, StopAtStepHook, SummarySaverHook)
+from headwater.train.monitored_session import (  # noqa: E402
+    ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, Scaffold, SessionCreator,
+    SessionManager, SingularMonitoredSession, WorkerSessionCreator)
+if "Coordinator" not in globals():
+    from headwater.train.monitored_session import Coordinator  # noqa: E402,F401
+__all__ += ["SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues",
+            "CheckpointSaverHook", "CheckpointSaverListener", "FeedFnHook", "FinalOpsHook",
+            "GlobalStepWaiterHook", "LoggingTensorHook", "NanLossDuringTrainingError",
+            "NanTensorHook", "SecondOrStepTimer", "StepCounterHook", "StopAtStepHook",
+            "SummarySaverHook", "ChiefSessionCreator", "MonitoredSession",
+            "MonitoredTrainingSession", "Scaffold", "SessionCreator", "SessionManager",
+            "SingularMonitoredSession", "WorkerSessionCreator"]
