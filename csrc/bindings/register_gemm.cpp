@@ -36,7 +36,8 @@ Operand describe(const Layout& l, bool transpose) {
 std::string bool_str(bool v) { return v ? "True" : "False"; }
 
 template <class T>
-py::array run_gemm(const py::array& a, const py::array& b, bool ta, bool tb) {
+py::array run_gemm(const py::array& a, const py::array& b, bool ta, bool tb,
+                   const py::object& bias_obj, bool relu) {
   Layout la, lb;
   layout_of(a, &la, "matmul");
   layout_of(b, &lb, "matmul");
@@ -57,6 +58,22 @@ py::array run_gemm(const py::array& a, const py::array& b, bool ta, bool tb) {
   if (a.ndim() == 3 || b.ndim() == 3) shape.push_back(batch);
   shape.push_back(m);
   shape.push_back(n);
+  // py::array() is an empty float64 array, not a null handle: track presence separately.
+  py::array bias;
+  const bool has_bias = !bias_obj.is_none();
+  if (has_bias) {
+    bias = as_array(bias_obj);
+    if (!bias.dtype().equal(py::dtype::of<T>())) {
+      throw py::type_error("matmul: bias has dtype " + dtype_str(bias) + " but a and b are " +
+                           dtype_str(a));
+    }
+    if (bias.ndim() != 1 || bias.shape(0) != n) {
+      throw py::value_error("matmul: bias must have shape (" + std::to_string(n) +
+                            ",) to match the result's columns, got " + shape_str(bias));
+    }
+    // The epilogue reads bias as a contiguous, aligned row.
+    bias = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(bias);
+  }
   py::array c(py::dtype::of<T>(), shape);
 
   GemmArgs<T> g;
@@ -75,6 +92,8 @@ py::array run_gemm(const py::array& a, const py::array& b, bool ta, bool tb) {
   g.c = static_cast<T*>(c.mutable_data());
   g.c_bs = m * n;
   g.c_rs = n;
+  g.bias = has_bias ? static_cast<const T*>(bias.data()) : nullptr;
+  g.relu = relu;
   {
     py::gil_scoped_release nogil;
     gemm<T>(g);
@@ -82,7 +101,8 @@ py::array run_gemm(const py::array& a, const py::array& b, bool ta, bool tb) {
   return c;
 }
 
-py::array matmul_py(py::handle a_obj, py::handle b_obj, bool transpose_a, bool transpose_b) {
+py::array matmul_py(py::handle a_obj, py::handle b_obj, bool transpose_a, bool transpose_b,
+                    py::object bias, bool relu) {
   py::array a = as_array(a_obj), b = as_array(b_obj);
   if (kind_of(a) == Kind::other) {
     throw py::type_error("matmul: unsupported dtype " + dtype_str(a) +
@@ -104,22 +124,35 @@ py::array matmul_py(py::handle a_obj, py::handle b_obj, bool transpose_a, bool t
   }
   a = readable(a);
   b = readable(b);
-  if (kind_of(a) == Kind::f32) return run_gemm<float>(a, b, transpose_a, transpose_b);
-  return run_gemm<double>(a, b, transpose_a, transpose_b);
+  if (kind_of(a) == Kind::f32) return run_gemm<float>(a, b, transpose_a, transpose_b, bias, relu);
+  return run_gemm<double>(a, b, transpose_a, transpose_b, bias, relu);
 }
 
 }  // namespace
 
 void register_gemm(py::module_& m) {
   m.def("matmul", &matmul_py, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false,
-        py::arg("transpose_b") = false,
-        "matmul(a, b, transpose_a=False, transpose_b=False) -> numpy.ndarray\n\n"
+        py::arg("transpose_b") = false, py::kw_only(), py::arg("bias") = py::none(),
+        py::arg("relu") = false,
+        "matmul(a, b, transpose_a=False, transpose_b=False, *, bias=None, relu=False) -> "
+        "numpy.ndarray\n\n"
         "Matrix product of 2-D (M, K) x (K, N) float32/float64 arrays of the same dtype, or "
         "batched 3-D (B, M, K) x (B, K, N) where a 2-D or batch-1 operand broadcasts over the "
         "batch. transpose_a/transpose_b use the transpose of the last two axes without copying. "
-        "Returns a new C-contiguous array.\n\n"
+        "With `bias` (shape (N,), same dtype) and/or `relu` the result is relu(a @ b + bias), "
+        "fused into the GEMM's last pass over C. Returns a new C-contiguous array.\n\n"
         "Raises TypeError on unsupported or mismatched dtypes and ValueError on incompatible "
         "shapes.");
+  m.def(
+      "_gemm_tiles",
+      [] {
+        const GemmTable& t = gemm_table();
+        py::dict d;
+        d["float32"] = py::make_tuple(t.mr_f32, t.nr_f32);
+        d["float64"] = py::make_tuple(t.mr_f64, t.nr_f64);
+        return d;
+      },
+      "Register tile (MR, NR) of the current ISA's GEMM micro-kernel per dtype (for tests).");
 }
 
 }  // namespace bind
