@@ -50,7 +50,17 @@ _LAZY_SUBMODULES = frozenset(["test", "summary", "estimator", "feature_column", 
                               "layers", "losses", "metrics", "datasets"])
 
 
+_SUMMARY_PROTOS = frozenset(["Summary", "Event", "SessionLog", "SummaryMetadata",
+                             "HistogramProto"])
+
+
 def __getattr__(name):
+    if name in _SUMMARY_PROTOS:
+        # TF1 exposes the summary protos at the top level; they need tensorboard's protobufs,
+        # which load only when asked for.
+        from headwater import summary as _summary
+
+        return getattr(_summary, name)
     if name in _LAZY_SUBMODULES:
         import importlib
 

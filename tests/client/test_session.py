@@ -297,3 +297,15 @@ def test_fetch_indexed_slices_gives_value_triple(g):
     np.testing.assert_array_equal(v.indices, [0, 2, 0])
     np.testing.assert_array_equal(v.values, np.ones((3, 2)))
     np.testing.assert_array_equal(v.dense_shape, [3, 2])
+
+
+def test_traced_run_fills_step_stats(g):
+    pytest.importorskip("tensorboard")
+    x = tf.placeholder(tf.float32, [3])
+    y = tf.reduce_sum(x * 2.0)
+    opts = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+    md = tf.RunMetadata()
+    with tf.Session() as s:
+        assert s.run(y, {x: [1.0, 2.0, 3.0]}, options=opts, run_metadata=md) == 12.0
+    names = {ns.node_name for dev in md.step_stats.dev_stats for ns in dev.node_stats}
+    assert y.op.name in names

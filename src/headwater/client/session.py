@@ -319,6 +319,10 @@ class BaseSession:
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        if options is not None and options.trace_level:
+            # Traced runs time every op for TensorBoard; the normal path never pays for it.
+            from headwater.summary.tracing import traced_run
+            return traced_run(self, fetches, feed_dict, options, run_metadata)
         if feed_dict:
             entry = self._entry(fetches, tuple(feed_dict))
             feeds = [c(v) for c, v in zip(entry.feed_convs, feed_dict.values())]

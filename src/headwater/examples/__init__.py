@@ -1,0 +1,1 @@
+"""Mirrors tensorflow.examples: TF1 tutorials import their MNIST reader from here."""
