@@ -1,0 +1,9 @@
+"""`tf.estimator`: Estimator, EstimatorSpec, RunConfig, input functions and canned models."""
+
+from headwater.estimator import inputs
+from headwater.estimator.estimator import Estimator, VocabInfo, WarmStartSettings
+from headwater.estimator.model_fn import EstimatorSpec, ModeKeys
+from headwater.estimator.run_config import RunConfig
+
+__all__ = ["Estimator", "EstimatorSpec", "ModeKeys", "RunConfig", "VocabInfo",
+           "WarmStartSettings", "inputs"]
