@@ -1875,32 +1875,42 @@ def _conv2d_kernel(op, ctx):
     return _format_wrap(conv2d_, g.nchw, (0,))
 
 
-def _backprop_input_infer(op_type, depthwise=False):
+def _backprop_infer(op_type, sizes_index, depthwise=False):
+    """Inference for the conv backprops: input `sizes_index` is the 1-D size of the result
+    (input_sizes for BackpropInput, filter_sizes for BackpropFilter), the other of the first
+    two inputs is the known operand, and input 2 is out_backprop."""
+    sizes_name = ("input_sizes", "filter_sizes")[sizes_index]
+    other_name = ("filter", "input")[sizes_index]
+
     def infer(inputs, attrs):
-        sizes, f, dy = inputs
-        _check_dtype("input_sizes", sizes, (_dt.int32, _dt.int64))
-        _conv_dtype_check(op_type, "filter", f, "out_backprop", dy)
+        sizes, other, dy = inputs[sizes_index], inputs[1 - sizes_index], inputs[2]
+        _check_dtype(sizes_name, sizes, (_dt.int32, _dt.int64))
+        _conv_dtype_check(op_type, other_name, other, "out_backprop", dy)
         lst = array_ops._const_list(sizes)
         if lst is not None and len(lst) != 4:
-            raise _err(op_type, attrs, inputs, "input_sizes must be 4-dimensional, got %d"
-                       % len(lst))
+            raise _err(op_type, attrs, inputs, "%s must be 4-dimensional, got %d"
+                       % (sizes_name, len(lst)))
         dims = tuple(None if (v is None or v < 0) else v for v in lst) if lst else \
             (None,) * 4
-        fd, dd = _dims(f), _dims(dy)
-        if fd is not None and len(fd) != 4:
-            raise _rank_error(op_type, attrs, inputs, 4, len(fd))
-        if dd is not None and len(dd) != 4:
-            raise _rank_error(op_type, attrs, inputs, 4, len(dd))
-        if None not in dims and fd is not None:
-            expect = _conv_shape(op_type, attrs, inputs, dims, fd, depthwise)
+        od, dd = _dims(other), _dims(dy)
+        for known in (od, dd):
+            if known is not None and len(known) != 4:
+                raise _rank_error(op_type, attrs, inputs, 4, len(known))
+        if od is not None and None not in dims:
+            x_dims, f_dims = (dims, od) if sizes_index == 0 else (od, dims)
+            expect = _conv_shape(op_type, attrs, inputs, x_dims, f_dims, depthwise)
             if dd is not None:
-                for a, b in zip(expect, dd):
-                    if a is not None and b is not None and a != b:
+                for e, got in zip(expect, dd):
+                    if e is not None and got is not None and e != got:
                         raise _err(op_type, attrs, inputs, "out_backprop has shape %s but the "
                                    "forward convolution gives %s"
                                    % (proto_shape_str(dy._shape), list(expect)))
-        return [(f._dtype.base_dtype, _shape(dims))]
+        return [(other._dtype.base_dtype, _shape(dims))]
     return infer
+
+
+def _backprop_input_infer(op_type, depthwise=False):
+    return _backprop_infer(op_type, 0, depthwise)
 
 
 def _conv2d_backprop_input_kernel(op, ctx):
@@ -1917,31 +1927,7 @@ def _conv2d_backprop_input_kernel(op, ctx):
 
 
 def _backprop_filter_infer(op_type, depthwise=False):
-    def infer(inputs, attrs):
-        x, sizes, dy = inputs
-        _check_dtype("filter_sizes", sizes, (_dt.int32, _dt.int64))
-        _conv_dtype_check(op_type, "input", x, "out_backprop", dy)
-        lst = array_ops._const_list(sizes)
-        if lst is not None and len(lst) != 4:
-            raise _err(op_type, attrs, inputs, "filter_sizes must be 4-dimensional, got %d"
-                       % len(lst))
-        dims = tuple(None if (v is None or v < 0) else v for v in lst) if lst else \
-            (None,) * 4
-        xd, dd = _dims(x), _dims(dy)
-        if xd is not None and len(xd) != 4:
-            raise _rank_error(op_type, attrs, inputs, 4, len(xd))
-        if dd is not None and len(dd) != 4:
-            raise _rank_error(op_type, attrs, inputs, 4, len(dd))
-        if xd is not None and None not in dims:
-            expect = _conv_shape(op_type, attrs, inputs, xd, dims, depthwise)
-            if dd is not None:
-                for a, b in zip(expect, dd):
-                    if a is not None and b is not None and a != b:
-                        raise _err(op_type, attrs, inputs, "out_backprop has shape %s but the "
-                                   "forward convolution gives %s"
-                                   % (proto_shape_str(dy._shape), list(expect)))
-        return [(x._dtype.base_dtype, _shape(dims))]
-    return infer
+    return _backprop_infer(op_type, 1, depthwise)
 
 
 def _conv2d_backprop_filter_kernel(op, ctx):
