@@ -75,7 +75,7 @@ struct Cfg<double> {
 #endif
 
 // Multiply-adds below which one more thread is not worth waking.
-constexpr int64_t kMinFmaPerThread = int64_t(1) << 17;
+constexpr int64_t kMinFmaPerThread = int64_t(1) << 16;
 
 // Grow-only, 64-byte aligned scratch owned by one thread: packing buffers are reused across
 // calls instead of being allocated in the hot path.
@@ -117,6 +117,77 @@ const Blocks* env_blocks() {
   }();
   return have ? &b : nullptr;
 }
+
+#if HW_ISA_LEVEL >= 1
+// Row-major A into k-major panels through register transposes: 8x8 floats or 4x4 doubles per
+// step instead of one scalar load and store per element.
+template <class T>
+struct Transpose;
+
+template <>
+struct Transpose<float> {
+  static constexpr int B = 8;
+  using reg = __m256;
+  static reg load(const float* p) { return _mm256_loadu_ps(p); }
+  static reg zero() { return _mm256_setzero_ps(); }
+  static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
+  static void store_n(float* p, reg v, int n) {
+#if HW_ISA_LEVEL >= 2
+    _mm256_mask_storeu_ps(p, static_cast<__mmask8>((1u << n) - 1u), v);
+#else
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx), v);
+#endif
+  }
+  static void run(reg r[8]) {
+    const reg t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const reg t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const reg t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const reg t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const reg u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    const reg u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    const reg u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    const reg u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    const reg u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+    const reg u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    const reg u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+    const reg u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+  }
+};
+
+template <>
+struct Transpose<double> {
+  static constexpr int B = 4;
+  using reg = __m256d;
+  static reg load(const double* p) { return _mm256_loadu_pd(p); }
+  static reg zero() { return _mm256_setzero_pd(); }
+  static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
+  static void store_n(double* p, reg v, int n) {
+#if HW_ISA_LEVEL >= 2
+    _mm256_mask_storeu_pd(p, static_cast<__mmask8>((1u << n) - 1u), v);
+#else
+    const __m256i idx = _mm256_setr_epi64x(0, 1, 2, 3);
+    _mm256_maskstore_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), idx), v);
+#endif
+  }
+  static void run(reg r[4]) {
+    const reg t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    const reg t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+  }
+};
+#endif
 
 template <class T, int MR_, int NV_>
 struct Gemm {
@@ -260,6 +331,57 @@ struct Gemm {
     }
   }
 
+#if HW_ISA_LEVEL >= 1
+  static constexpr bool kHaveTranspose = true;
+  // One MR-row panel from row-major rows (unit column stride); rows >= `rows` become zeros.
+  static void pack_a_transposed(const T* s, int64_t rs, int64_t kc, int64_t rows, T* d) {
+    using X = Transpose<T>;
+    constexpr int B = X::B;
+    int64_t p = 0;
+    if (rows == MR) {
+      for (; p + B <= kc; p += B) {
+        HW_UNROLL
+        for (int r0 = 0; r0 < MR; r0 += B) {
+          constexpr int kFull = B;
+          const int nr = MR - r0 < B ? MR - r0 : kFull;
+          typename X::reg v[B];
+          HW_UNROLL
+          for (int i = 0; i < B; ++i)
+            v[i] = r0 + i < MR ? X::load(s + (r0 + i) * rs + p) : X::zero();
+          X::run(v);
+          T* dp = d + p * MR + r0;
+          HW_UNROLL
+          for (int j = 0; j < B; ++j) {
+            if (nr == B)
+              X::store(dp + j * MR, v[j]);
+            else
+              X::store_n(dp + j * MR, v[j], nr);
+          }
+        }
+      }
+    } else {
+      for (; p + B <= kc; p += B) {
+        for (int r0 = 0; r0 < MR; r0 += B) {
+          const int nr = MR - r0 < B ? MR - r0 : B;
+          typename X::reg v[B];
+          HW_UNROLL
+          for (int i = 0; i < B; ++i)
+            v[i] = r0 + i < rows ? X::load(s + (r0 + i) * rs + p) : X::zero();
+          X::run(v);
+          T* dp = d + p * MR + r0;
+          HW_UNROLL
+          for (int j = 0; j < B; ++j) X::store_n(dp + j * MR, v[j], nr);
+        }
+      }
+    }
+    for (; p < kc; ++p)
+      for (int r = 0; r < MR; ++r) d[p * MR + r] = r < rows ? s[r * rs + p] : T(0);
+  }
+#else
+  static constexpr bool kHaveTranspose = false;
+  static void pack_a_transposed(const T*, int64_t, int64_t, int64_t, T*) {}
+#endif
+
   // A[0:mc, 0:kc] (strides rs, cs) -> panels of MR rows, each kc x MR (k-major).
   static void pack_a(const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, T* dst) {
     for (int64_t ip = 0; ip < mc; ip += MR) {
@@ -284,6 +406,8 @@ struct Gemm {
             for (int64_t r = 0; r < rows; ++r) dp[r] = sp[r];
           }
         }
+      } else if (kHaveTranspose && cs == 1 && kc >= 8) {
+        pack_a_transposed(s, rs, kc, rows, d);
       } else if (rows == MR) {
         // One k at a time across all MR rows: MR independent loads, one contiguous run of stores.
         const T* sr[MR];
@@ -432,6 +556,164 @@ struct Gemm {
   }
 };
 
+// Horizontal sum of one vector, in a fixed order.
+template <class T>
+inline T hsum(typename Vec<T>::reg v) {
+#if HW_ISA_LEVEL == 2
+  if constexpr (sizeof(T) == 4)
+    return _mm512_reduce_add_ps(v);
+  else
+    return _mm512_reduce_add_pd(v);
+#else
+  alignas(64) T t[Vec<T>::W];
+  Vec<T>::store(t, v);
+  T s = T(0);
+  for (int i = 0; i < Vec<T>::W; ++i) s += t[i];
+  return s;
+#endif
+}
+
+// Narrow products (n <= W) with row-major A: each C element is a dot product of a row of A
+// with a row of B^T, vectorised along k. Unlike the broadcast kernel no lanes are wasted on
+// zero-padded columns and A is read in place, unpacked.
+template <class T>
+struct Dot {
+  using V = Vec<T>;
+  using reg = typename V::reg;
+  static constexpr int W = V::W;
+  static constexpr int R = 3;  // rows of A per tile: R x 8 accumulators + R rows + 1 column
+
+  // C[0:RR, 0:CC] = A[0:RR, :] . Bt[0:CC, :]^T (+ bias, relu).
+  template <int RR, int CC>
+  static void tile(int64_t k, const T* a, int64_t a_rs, const T* bt, int64_t ldb, T* c,
+                   int64_t c_rs, const T* bias, bool relu) {
+    reg acc[RR][CC];
+    HW_UNROLL
+    for (int r = 0; r < RR; ++r) {
+      HW_UNROLL
+      for (int j = 0; j < CC; ++j) acc[r][j] = V::zero();
+    }
+    int64_t p = 0;
+    for (; p + W <= k; p += W) {
+      reg av[RR];
+      HW_UNROLL
+      for (int r = 0; r < RR; ++r) av[r] = V::load(a + r * a_rs + p);
+      HW_UNROLL
+      for (int j = 0; j < CC; ++j) {
+        const reg bv = V::load(bt + j * ldb + p);
+        HW_UNROLL
+        for (int r = 0; r < RR; ++r) acc[r][j] = V::fmadd(av[r], bv, acc[r][j]);
+      }
+    }
+    // Packed B^T rows are zero-padded to a multiple of W, so its tail loads are in bounds.
+    if constexpr (V::kMasked) {
+      if (p < k) {
+        reg av[RR];
+        HW_UNROLL
+        for (int r = 0; r < RR; ++r) av[r] = V::load_partial(a + r * a_rs + p, k - p);
+        HW_UNROLL
+        for (int j = 0; j < CC; ++j) {
+          const reg bv = V::load(bt + j * ldb + p);
+          HW_UNROLL
+          for (int r = 0; r < RR; ++r) acc[r][j] = V::fmadd(av[r], bv, acc[r][j]);
+        }
+        p = k;
+      }
+    }
+    HW_UNROLL
+    for (int r = 0; r < RR; ++r) {
+      HW_UNROLL
+      for (int j = 0; j < CC; ++j) {
+        T v = hsum<T>(acc[r][j]);
+        for (int64_t q = p; q < k; ++q) v += a[r * a_rs + q] * bt[j * ldb + q];
+        if (bias != nullptr) v = v + bias[j];
+        if (relu) v = T(0) > v ? T(0) : v;
+        c[r * c_rs + j] = v;
+      }
+    }
+  }
+
+  template <int RR, int CC>
+  static void chunk(int64_t k, const T* a, int64_t a_rs, const T* bt, int64_t ldb, T* c,
+                    int64_t c_rs, const T* bias, bool relu) {
+    tile<RR, CC>(k, a, a_rs, bt, ldb, c, c_rs, bias, relu);
+  }
+
+  // Columns in near-equal chunks of at most 8 (n = 10 -> 5 + 5, not 8 + 2: a 2-column tile
+  // is bound by its loads, not its FMAs). The split depends on n alone.
+  template <int RR>
+  static void row_tile(int64_t k, int64_t n, const T* a, int64_t a_rs, const T* bt, int64_t ldb,
+                       T* c, int64_t c_rs, const T* bias, bool relu) {
+    const int64_t nchunks = (n + 7) / 8;
+    for (int64_t q = 0; q < nchunks; ++q) {
+      const int64_t j0 = n * q / nchunks, j1 = n * (q + 1) / nchunks;
+      const T* bj = bias != nullptr ? bias + j0 : nullptr;
+      const T* b = bt + j0 * ldb;
+      T* cj = c + j0;
+      switch (j1 - j0) {
+        case 8: chunk<RR, 8>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
+        case 7: chunk<RR, 7>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
+        case 6: chunk<RR, 6>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
+        case 5: chunk<RR, 5>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
+        case 4: chunk<RR, 4>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
+        case 3: chunk<RR, 3>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
+        case 2: chunk<RR, 2>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
+        default: chunk<RR, 1>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
+      }
+    }
+  }
+
+  static void rows(const GemmArgs<T>& g, const T* A, const T* bt, int64_t ldb, T* C, int64_t r0,
+                   int64_t r1) {
+    int64_t i = r0;
+    for (; i + R <= r1; i += R)
+      row_tile<R>(g.k, g.n, A + i * g.a_rs, g.a_rs, bt, ldb, C + i * g.c_rs, g.c_rs, g.bias, g.relu);
+    if (r1 - i == 2)
+      row_tile<2>(g.k, g.n, A + i * g.a_rs, g.a_rs, bt, ldb, C + i * g.c_rs, g.c_rs, g.bias, g.relu);
+    else if (r1 - i == 1)
+      row_tile<1>(g.k, g.n, A + i * g.a_rs, g.a_rs, bt, ldb, C + i * g.c_rs, g.c_rs, g.bias, g.relu);
+  }
+
+  // B^T packed as n rows of k, each padded with zeros to a multiple of W.
+  static void pack_bt(const T* B, int64_t b_rs, int64_t b_cs, int64_t k, int64_t n, int64_t ldb,
+                      T* bt) {
+    for (int64_t j = 0; j < n; ++j) {
+      T* d = bt + j * ldb;
+      const T* s = B + j * b_cs;
+      for (int64_t p = 0; p < k; ++p) d[p] = s[p * b_rs];
+      for (int64_t p = k; p < ldb; ++p) d[p] = T(0);
+    }
+  }
+
+  static void run(const GemmArgs<T>& g) {
+    const int64_t m = g.m, n = g.n, k = g.k;
+    const int64_t ldb = (k + W - 1) / W * W;
+    const int64_t threads = get_num_threads();
+    const int64_t fma = m * n * k;
+    auto one = [&](int64_t bi, int64_t r0, int64_t r1) {
+      T* bt = static_cast<T*>(t_pack_b.get(static_cast<std::size_t>(n * ldb) * sizeof(T)));
+      pack_bt(g.b + bi * g.b_bs, g.b_rs, g.b_cs, k, n, ldb, bt);
+      rows(g, g.a + bi * g.a_bs, bt, ldb, g.c + bi * g.c_bs, r0, r1);
+    };
+    if (g.batch > 1 && (fma < kMinFmaPerThread * threads || g.batch >= 4 * threads)) {
+      parallel_for(g.batch, imax(1, kMinFmaPerThread / fma), [&](int64_t b0, int64_t b1) {
+        for (int64_t bi = b0; bi < b1; ++bi) one(bi, 0, m);
+      });
+      return;
+    }
+    // Rows are split at multiples of R; every element sees the same tile shape and k order
+    // whatever the split, except that a split can change which rows fall in a 1- or 2-row
+    // remainder tile, which computes each element exactly as the R-row tile does.
+    const int64_t nth = imax(1, imin(threads, fma / kMinFmaPerThread));
+    const int64_t units = (m + R - 1) / R;
+    for (int64_t bi = 0; bi < g.batch; ++bi) {
+      parallel_for(units, imax(1, units / nth), [&](int64_t u0, int64_t u1) {
+        one(bi, u0 * R, imin(m, u1 * R));
+      });
+    }
+  }
+};
+
 // Products at most one vector wide (n <= W) use a one-vector-wide tile with more rows, so
 // columns are not wasted on zero padding; everything else uses the main tile. The choice
 // depends on n alone, never on the thread count.
@@ -439,7 +721,9 @@ template <class T>
 void gemm_any(const GemmArgs<T>& g) {
   using Main = Gemm<T, Cfg<T>::MR, Cfg<T>::NV>;
   using Narrow = Gemm<T, Cfg<T>::MR_NARROW, 1>;
-  if (g.n <= Vec<T>::W)
+  if (g.n <= Vec<T>::W && g.a_cs == 1 && g.k >= Vec<T>::W && g.m > 0 && g.n > 0)
+    Dot<T>::run(g);
+  else if (g.n <= Vec<T>::W)
     Narrow::run(g);
   else
     Main::run(g);

@@ -135,3 +135,27 @@ def test_batched_threads(isa, dtype, restore_threads):
         _C.set_num_threads(t)
         outs.append(check(a, b))
     np.testing.assert_array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_narrow_dot_path(isa, dtype, restore_threads):
+    # n <= one vector with row-major A runs as dot products along k: every n (column chunking),
+    # k around the vector width (masked / scalar tails), row remainders of the 3-row tile.
+    rng = np.random.default_rng(9)
+    for n in range(1, 18):
+        for k in (3, 7, 8, 9, 15, 16, 17, 33, 100):
+            for m in (1, 2, 3, 4, 8):
+                a = rng.uniform(-1, 1, (m, k)).astype(dtype)
+                b = rng.uniform(-1, 1, (k, n)).astype(dtype)
+                check(a, b)
+    a = rng.uniform(-1, 1, (301, 200)).astype(dtype)
+    b = rng.uniform(-1, 1, (200, 10)).astype(dtype)
+    bias = rng.uniform(-1, 1, 10).astype(dtype)
+    outs = []
+    for t in (1, 2, 3):
+        _C.set_num_threads(t)
+        outs.append(check(a, b, bias=bias, relu=True))
+        outs.append(check(a, np.ascontiguousarray(b.T), False, True, bias=bias))
+        outs.append(check(a[:, ::2], b[::2]))
+    for i in range(3, len(outs)):
+        np.testing.assert_array_equal(outs[i], outs[i % 3])
