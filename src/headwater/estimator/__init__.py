@@ -7,3 +7,19 @@ from headwater.estimator.run_config import RunConfig
 
 __all__ = ["Estimator", "EstimatorSpec", "ModeKeys", "RunConfig", "VocabInfo",
            "WarmStartSettings", "inputs"]
+
+from headwater.estimator.canned.dnn import DNNClassifier, DNNRegressor
+from headwater.estimator.canned.dnn_linear_combined import (
+           DNNLinearCombinedClassifier,
+           DNNLinearCombinedRegressor,
+)
+from headwater.estimator.canned.linear import LinearClassifier, LinearRegressor
+
+__all__ += [
+           "DNNClassifier",
+           "DNNLinearCombinedClassifier",
+           "DNNLinearCombinedRegressor",
+           "DNNRegressor",
+           "LinearClassifier",
+           "LinearRegressor",
+]

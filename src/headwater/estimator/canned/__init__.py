@@ -1,0 +1,1 @@
+"""Canned estimators: linear, DNN and wide-and-deep models."""
