@@ -1,55 +1,56 @@
 """headwater: TensorFlow 1.x-style graphs and sessions with a SIMD C++ core.
 
     import headwater as tf
-"""
 
-from headwater.framework import dtypes as _dtypes_mod
-from headwater.framework import errors
-from headwater.framework.dtypes import (DType, as_dtype, bfloat16, bool, complex64,  # noqa: A004
-                                        complex128, double, float16, float32, float64, half,
-                                        int8, int16, int32, int64, string, uint8, uint16,
-                                        uint32, uint64)
-from headwater.framework.dtypes import float as float  # noqa: A004,F401 - tf.float alias
+This module only re-exports the TF1-shaped public surface; heavy or optional parts (summaries,
+estimators, layers, ...) load on first use so that `import headwater` stays cheap.
+"""
+# ruff: noqa: F401, F403, E402, A004
+
+__version__ = "0.1.0"
+
+from headwater.framework import dtypes, errors
+from headwater.framework.dtypes import (DType, as_dtype, bfloat16, bool, complex64, complex128,
+                                        double, float16, float32, float64, half, int8, int16,
+                                        int32, int64, string, uint8, uint16, uint32, uint64)
+from headwater.framework.dtypes import float as float  # tf.float is float32's alias
 from headwater.framework.ops import (Graph, GraphKeys, Operation, Tensor, add_to_collection,
                                      add_to_collections, colocate_with, control_dependencies,
-                                     convert_to_tensor, device, get_collection,
-                                     get_collection_ref, get_default_graph,
-                                     get_default_session, is_tensor, name_scope,
+                                     convert_to_tensor, convert_to_tensor_or_indexed_slices,
+                                     device, get_collection, get_collection_ref,
+                                     get_default_graph, get_default_session, get_name_scope,
+                                     is_tensor, name_scope, register_tensor_conversion_function,
                                      reset_default_graph)
 from headwater.framework.random_seed import set_random_seed
-from headwater.framework.tensor_shape import Dimension, TensorShape
+from headwater.framework.tensor_shape import Dimension, TensorShape, dimension_value
+from headwater.framework.graph_def import AttrValue, GraphDef, NodeDef, import_graph_def
+from headwater.framework.meta_graph import MetaGraphDef
 from headwater.client.session import IndexedSlicesValue, InteractiveSession, Session
-from headwater.ops.array_ops import *  # noqa: F401,F403
-from headwater.ops.math_ops import *  # noqa: F401,F403
-from headwater.ops.state_ops import *  # noqa: F401,F403
-from headwater.ops.variables import *  # noqa: F401,F403
-from headwater.ops.variable_scope import *  # noqa: F401,F403
-from headwater.ops.random_ops import *  # noqa: F401,F403
-from headwater.ops.init_ops import *  # noqa: F401,F403
-from headwater.ops.control_flow_ops import *  # noqa: F401,F403
-from headwater.ops.logging_ops import *  # noqa: F401,F403
-from headwater.ops.check_ops import *  # noqa: F401,F403
-from headwater.ops.clip_ops import *  # noqa: F401,F403
-
-from headwater.framework.ops import (get_name_scope, register_tensor_conversion_function,
-                                     convert_to_tensor_or_indexed_slices)
-from headwater.framework import dtypes, errors as errors  # noqa: F401
-from headwater.framework import tensor_shape as _tensor_shape_mod
 from headwater.protos import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
                               RunMetadata, RunOptions)
-from headwater import compat  # noqa: E402
-from headwater import initializers, linalg, math, nn, random, train  # noqa: F401,E402
-from headwater.platform import app, flags, gfile  # noqa: F401,E402
-from headwater.framework.graph_def import (AttrValue, GraphDef, NodeDef,  # noqa: F401,E402
-                                          import_graph_def)
-from headwater.framework.meta_graph import MetaGraphDef  # noqa: F401,E402
-from headwater import saved_model  # noqa: F401,E402
+from headwater.ops.array_ops import *
+from headwater.ops.math_ops import *
+from headwater.ops.state_ops import *
+from headwater.ops.variables import *
+from headwater.ops.variable_scope import *
+from headwater.ops.random_ops import *
+from headwater.ops.init_ops import *
+from headwater.ops.control_flow_ops import *
+from headwater.ops.logging_ops import *
+from headwater.ops.check_ops import *
+from headwater.ops.clip_ops import *
+from headwater.gradients import (AggregationMethod, IndexedSlices, NoGradient,
+                                 NotDifferentiable, RegisterGradient, UnconnectedGradients,
+                                 gradients, hessians)
+from headwater import compat, initializers, linalg, math, nn, random, saved_model, train
+from headwater.platform import app, flags, gfile
+from headwater.platform import tf_logging as logging
+
+newaxis = None
 
 # Submodules imported on first use, so `import headwater` stays cheap.
 _LAZY_SUBMODULES = frozenset(["test", "summary", "estimator", "feature_column", "data",
                               "layers", "losses", "metrics", "datasets"])
-
-
 _SUMMARY_PROTOS = frozenset(["Summary", "Event", "SessionLog", "SummaryMetadata",
                              "HistogramProto"])
 
@@ -68,12 +69,6 @@ def __getattr__(name):
         globals()[name] = mod
         return mod
     raise AttributeError("module 'headwater' has no attribute %r" % name)
-from headwater.platform import tf_logging as logging  # noqa: F401,E402
-from headwater.gradients import (IndexedSlices, NoGradient, NotDifferentiable,  # noqa: E402
-                                 RegisterGradient, gradients, hessians, AggregationMethod,
-                                 UnconnectedGradients)
-
-__version__ = "0.1.0"
 
 
 def _tf1_print_compat():
@@ -89,10 +84,6 @@ def _tf1_print_compat():
 
 
 _tf1_print_compat()
-
-Dimension = _tensor_shape_mod.Dimension
-dimension_value = _tensor_shape_mod.dimension_value
-newaxis = None
 
 
 def disable_v2_behavior():

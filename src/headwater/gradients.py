@@ -427,10 +427,3 @@ def hessians(ys, xs, name="hessians", colocate_gradients_with_ops=False,
 
 def stop_gradient_ops():
     return set(_NOT_DIFFERENTIABLE)
-
-
-def _numeric_check_dtype(x):
-    dt = x.dtype.base_dtype
-    if not dt.is_floating:
-        raise TypeError("compute_gradient needs a floating-point x, got %s" % dt.name)
-    return np.dtype(dt.as_numpy_dtype)

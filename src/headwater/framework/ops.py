@@ -13,7 +13,6 @@ import re
 import sys
 import threading
 
-import numpy as np
 
 from headwater.framework import dtypes as _dtypes
 from headwater.framework import tensor_shape as _tensor_shape
@@ -486,9 +485,6 @@ class Graph:
                             % type(name).__name__)
         return self.as_graph_element(name, allow_tensor=True, allow_operation=False)
 
-    def _get_operation_by_name_unsafe(self, name):
-        return self._nodes_by_name[name]
-
     def as_graph_element(self, obj, allow_tensor=True, allow_operation=True):
         if hasattr(obj, "_as_graph_element") and not isinstance(obj, (Tensor, Operation)):
             obj = obj._as_graph_element()
@@ -734,15 +730,6 @@ def reset_default_graph():
                              "you need a cleared graph, exit the nesting and create a new "
                              "graph.")
     _global_default[0] = Graph()
-    _reset_hooks_run()
-
-
-_reset_hooks = []
-
-
-def _reset_hooks_run():
-    for h in _reset_hooks:
-        h()
 
 
 def _get_graph_from_inputs(op_input_list):
@@ -917,12 +904,3 @@ def apply_op(op_type, inputs, attrs=None, name=None, graph=None):
     if n == 0:
         return op
     return outs
-
-
-def _make_shape(dims):
-    """A TensorShape from a tuple of ints/None (trusted) or anything `as_shape` accepts."""
-    return _tensor_shape.as_shape(dims)
-
-
-def numpy_dtype(dtype):
-    return np.dtype(dtype.as_numpy_dtype)
