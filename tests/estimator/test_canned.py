@@ -1,5 +1,7 @@
 """Canned estimators: the Getting Started LinearRegressor, classifiers, DNN, wide-and-deep."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,19 @@ def test_unknown_feature_key_and_missing_labels(tmp_path):
         est.LinearRegressor([fc.numeric_column("x")], optimizer="Nope",
                             config=est.RunConfig(**QUIET)).train(
             numpy_input_fn({"x": np.ones(4)}, np.ones(4), shuffle=True), steps=1)
+
+
+def test_export_saved_model_and_load(tmp_path):
+    from headwater.estimator import export
+
+    e = est.LinearRegressor([fc.numeric_column("x")], model_dir=str(tmp_path / "m"),
+                            config=est.RunConfig(**QUIET))
+    e.train(numpy_input_fn({"x": np.array([1., 2.])}, np.array([2., 4.]), shuffle=True),
+            steps=5)
+    fn = export.build_raw_serving_input_receiver_fn({"x": tf.placeholder(tf.float32, [None])})
+    path = e.export_saved_model(str(tmp_path / "export"), fn).decode()
+    assert os.path.isdir(path)
+    with tf.Graph().as_default(), tf.Session() as s:
+        tf.saved_model.loader.load(s, ["serve"], path)
+        out = s.run("linear/linear_model/weighted_sum:0", {"x:0": [1., 2.]})
+        assert out.shape == (2, 1)
