@@ -23,3 +23,4 @@ __all__ += [
            "LinearClassifier",
            "LinearRegressor",
 ]
+from headwater.estimator import export  # noqa: E402,F401
