@@ -10,5 +10,6 @@ PYBIND11_MODULE(_C, m) {
   headwater::bind::register_runtime(m);
   headwater::bind::register_elementwise(m);
   headwater::bind::register_gemm(m);
+  headwater::bind::register_conv(m);
   headwater::bind::register_io(m);
 }

@@ -9,6 +9,7 @@ namespace bind {
 void register_runtime(pybind11::module_& m);
 void register_elementwise(pybind11::module_& m);
 void register_gemm(pybind11::module_& m);
+void register_conv(pybind11::module_& m);
 void register_io(pybind11::module_& m);
 
 }  // namespace bind

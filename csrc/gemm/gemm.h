@@ -24,6 +24,8 @@ struct GemmArgs {
   // Fused epilogue: C = relu(A @ B + bias) with bias a contiguous row of n values (or null).
   const T* bias = nullptr;
   bool relu = false;
+  // C += A @ B instead of C = A @ B (before the epilogue).
+  bool accumulate = false;
 };
 
 // Runs on the current ISA, threaded when the product is large enough. Every element of C is

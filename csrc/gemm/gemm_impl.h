@@ -464,7 +464,7 @@ struct Gemm {
       const int64_t nc = imin(bl.nc, n1 - jc);
       for (int64_t pc = 0; pc < k; pc += kb) {
         const int64_t kc = imin(kb, k - pc);
-        const bool first = pc == 0;
+        const bool first = pc == 0 && !g.accumulate;
         const bool last = pc + kc == k;
         pack_b(B + pc * g.b_rs + jc * g.b_cs, g.b_rs, g.b_cs, kc, nc, bp);
         for (int64_t ic = m0; ic < m1; ic += bl.mc) {
@@ -495,7 +495,8 @@ struct Gemm {
       for (int64_t i = 0; i < g.m; ++i) {
         T* cr = g.c + bi * g.c_bs + i * g.c_rs;
         for (int64_t j = 0; j < g.n; ++j) {
-          T v = g.bias != nullptr ? g.bias[j] : T(0);
+          T v = g.accumulate ? cr[j] : T(0);
+          if (g.bias != nullptr) v = v + g.bias[j];
           if (g.relu) v = T(0) > v ? T(0) : v;
           cr[j] = v;
         }
@@ -586,7 +587,7 @@ struct Dot {
   // C[0:RR, 0:CC] = A[0:RR, :] . Bt[0:CC, :]^T (+ bias, relu).
   template <int RR, int CC>
   static void tile(int64_t k, const T* a, int64_t a_rs, const T* bt, int64_t ldb, T* c,
-                   int64_t c_rs, const T* bias, bool relu) {
+                   int64_t c_rs, const T* bias, bool relu, bool accumulate) {
     reg acc[RR][CC];
     HW_UNROLL
     for (int r = 0; r < RR; ++r) {
@@ -626,6 +627,7 @@ struct Dot {
       for (int j = 0; j < CC; ++j) {
         T v = hsum<T>(acc[r][j]);
         for (int64_t q = p; q < k; ++q) v += a[r * a_rs + q] * bt[j * ldb + q];
+        if (accumulate) v = c[r * c_rs + j] + v;
         if (bias != nullptr) v = v + bias[j];
         if (relu) v = T(0) > v ? T(0) : v;
         c[r * c_rs + j] = v;
@@ -635,15 +637,15 @@ struct Dot {
 
   template <int RR, int CC>
   static void chunk(int64_t k, const T* a, int64_t a_rs, const T* bt, int64_t ldb, T* c,
-                    int64_t c_rs, const T* bias, bool relu) {
-    tile<RR, CC>(k, a, a_rs, bt, ldb, c, c_rs, bias, relu);
+                    int64_t c_rs, const T* bias, bool relu, bool accumulate) {
+    tile<RR, CC>(k, a, a_rs, bt, ldb, c, c_rs, bias, relu, accumulate);
   }
 
   // Columns in near-equal chunks of at most 8 (n = 10 -> 5 + 5, not 8 + 2: a 2-column tile
   // is bound by its loads, not its FMAs). The split depends on n alone.
   template <int RR>
   static void row_tile(int64_t k, int64_t n, const T* a, int64_t a_rs, const T* bt, int64_t ldb,
-                       T* c, int64_t c_rs, const T* bias, bool relu) {
+                       T* c, int64_t c_rs, const T* bias, bool relu, bool acc) {
     const int64_t nchunks = (n + 7) / 8;
     for (int64_t q = 0; q < nchunks; ++q) {
       const int64_t j0 = n * q / nchunks, j1 = n * (q + 1) / nchunks;
@@ -651,14 +653,14 @@ struct Dot {
       const T* b = bt + j0 * ldb;
       T* cj = c + j0;
       switch (j1 - j0) {
-        case 8: chunk<RR, 8>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
-        case 7: chunk<RR, 7>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
-        case 6: chunk<RR, 6>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
-        case 5: chunk<RR, 5>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
-        case 4: chunk<RR, 4>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
-        case 3: chunk<RR, 3>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
-        case 2: chunk<RR, 2>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
-        default: chunk<RR, 1>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu); break;
+        case 8: chunk<RR, 8>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu, acc); break;
+        case 7: chunk<RR, 7>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu, acc); break;
+        case 6: chunk<RR, 6>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu, acc); break;
+        case 5: chunk<RR, 5>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu, acc); break;
+        case 4: chunk<RR, 4>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu, acc); break;
+        case 3: chunk<RR, 3>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu, acc); break;
+        case 2: chunk<RR, 2>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu, acc); break;
+        default: chunk<RR, 1>(k, a, a_rs, b, ldb, cj, c_rs, bj, relu, acc); break;
       }
     }
   }
@@ -667,11 +669,14 @@ struct Dot {
                    int64_t r1) {
     int64_t i = r0;
     for (; i + R <= r1; i += R)
-      row_tile<R>(g.k, g.n, A + i * g.a_rs, g.a_rs, bt, ldb, C + i * g.c_rs, g.c_rs, g.bias, g.relu);
+      row_tile<R>(g.k, g.n, A + i * g.a_rs, g.a_rs, bt, ldb, C + i * g.c_rs, g.c_rs, g.bias, g.relu,
+                     g.accumulate);
     if (r1 - i == 2)
-      row_tile<2>(g.k, g.n, A + i * g.a_rs, g.a_rs, bt, ldb, C + i * g.c_rs, g.c_rs, g.bias, g.relu);
+      row_tile<2>(g.k, g.n, A + i * g.a_rs, g.a_rs, bt, ldb, C + i * g.c_rs, g.c_rs, g.bias, g.relu,
+                     g.accumulate);
     else if (r1 - i == 1)
-      row_tile<1>(g.k, g.n, A + i * g.a_rs, g.a_rs, bt, ldb, C + i * g.c_rs, g.c_rs, g.bias, g.relu);
+      row_tile<1>(g.k, g.n, A + i * g.a_rs, g.a_rs, bt, ldb, C + i * g.c_rs, g.c_rs, g.bias, g.relu,
+                     g.accumulate);
   }
 
   // B^T packed as n rows of k, each padded with zeros to a multiple of W.

@@ -1866,11 +1866,38 @@ def _format_wrap(fn, nchw, arg_pos=(0,)):
     return wrapped
 
 
+_NATIVE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _native(name):
+    """`_C.<name>` when the native core is built, else None (the numpy kernels run)."""
+    return getattr(_C, name, None) if _C is not None else None
+
+
+def _native_ok(*arrays):
+    """True when the native conv/pool kernels can take these operands: 4-D float32/float64
+    arrays of one dtype. Anything else (and every error case) goes to the numpy kernels, which
+    raise TF's errors."""
+    d = arrays[0].dtype
+    if d not in _NATIVE_FLOATS:
+        return False
+    for a in arrays:
+        if a.dtype != d or a.ndim != 4:
+            return False
+    return True
+
+
 def _conv2d_kernel(op, ctx):
     g = _Geom(op._attrs)
     mm = _matmul_fn()
+    cconv = _native("conv2d")
+    strides, dil = (g.sh, g.sw), (g.dh, g.dw)
 
     def conv2d_(x, w):
+        if cconv is not None and _native_ok(x, w) and w.shape[2] == x.shape[3]:
+            oh, ow, pads = g.out_pads(x.shape[1], x.shape[2], w.shape[0], w.shape[1])
+            if oh > 0 and ow > 0:
+                return cconv(x, w, strides, dil, pads)
         return _conv_fwd(x, w, g, mm)
     return _format_wrap(conv2d_, g.nchw, (0,))
 
@@ -1917,12 +1944,21 @@ def _conv2d_backprop_input_kernel(op, ctx):
     g = _Geom(op._attrs)
     mm = _matmul_fn()
     nchw = g.nchw
+    cbwd = _native("conv2d_backprop_input")
+    strides, dil = (g.sh, g.sw), (g.dh, g.dw)
+
+    def bwd(s, w, dy):
+        if cbwd is not None and _native_ok(w, dy) and w.shape[2] == s[3]:
+            oh, ow, pads = g.out_pads(s[1], s[2], w.shape[0], w.shape[1])
+            if dy.shape == (s[0], oh, ow, w.shape[3]):
+                return cbwd(s, w, dy, strides, dil, pads)
+        return _conv_bwd_input(s, w, dy, g, mm)
 
     def conv2d_backprop_input_(sizes, w, dy):
         s = _sizes_nhwc(sizes, nchw)
         if nchw:
-            return _from_nhwc_arr(_conv_bwd_input(s, w, _to_nhwc(dy), g, mm))
-        return _conv_bwd_input(s, w, dy, g, mm)
+            return _from_nhwc_arr(bwd(s, w, _to_nhwc(dy)))
+        return bwd(s, w, dy)
     return conv2d_backprop_input_
 
 
@@ -1934,11 +1970,17 @@ def _conv2d_backprop_filter_kernel(op, ctx):
     g = _Geom(op._attrs)
     mm = _matmul_fn()
     nchw = g.nchw
+    cbwd = _native("conv2d_backprop_filter")
+    strides, dil = (g.sh, g.sw), (g.dh, g.dw)
 
     def conv2d_backprop_filter_(x, sizes, dy):
         fs = tuple(int(v) for v in np.asarray(sizes).reshape(-1))
         if nchw:
             x, dy = _to_nhwc(x), _to_nhwc(dy)
+        if cbwd is not None and len(fs) == 4 and _native_ok(x, dy) and fs[2] == x.shape[3]:
+            oh, ow, pads = g.out_pads(x.shape[1], x.shape[2], fs[0], fs[1])
+            if dy.shape == (x.shape[0], oh, ow, fs[3]):
+                return cbwd(x, fs, dy, strides, dil, pads)
         return _conv_bwd_filter(x, fs, dy, g, mm)
     return conv2d_backprop_filter_
 
@@ -2018,10 +2060,23 @@ def _pool_infer(op_type, allowed):
     return infer
 
 
+def _native_pool(g, x):
+    """Explicit pads for the native pool kernels, or None when the numpy kernel must run."""
+    if not _native_ok(x):
+        return None
+    oh, ow, pads = g.out_pads(x.shape[1], x.shape[2])
+    return pads if (oh > 0 and ow > 0) else None
+
+
 def _max_pool_kernel(op, ctx):
     g = _Geom(op._attrs)
+    cpool = _native("max_pool")
+    k, st = (g.kh, g.kw), (g.sh, g.sw)
 
     def max_pool_(x):
+        pads = _native_pool(g, x) if cpool is not None else None
+        if pads is not None:
+            return cpool(x, k, st, pads)
         return _max_pool_fwd(x, g)
     return _format_wrap(max_pool_, g.nchw)
 
@@ -2029,8 +2084,13 @@ def _max_pool_kernel(op, ctx):
 def _avg_pool_kernel(op, ctx):
     g = _Geom(op._attrs)
     cache = {}
+    cpool = _native("avg_pool")
+    k, st = (g.kh, g.kw), (g.sh, g.sw)
 
     def avg_pool_(x):
+        pads = _native_pool(g, x) if cpool is not None else None
+        if pads is not None:
+            return cpool(x, k, st, pads)
         return _avg_pool_fwd(x, g, cache)
     return _format_wrap(avg_pool_, g.nchw)
 
@@ -2051,14 +2111,24 @@ def _max_pool_grad_infer(op_type, out_is_input):
 
 def _max_pool_grad_kernel(op, ctx):
     g = _Geom(op._attrs)
+    cgrad = _native("max_pool_grad")
+    k, st = (g.kh, g.kw), (g.sh, g.sw)
+
+    def grad_nhwc(x, grad):
+        pads = _native_pool(g, x) if cgrad is not None else None
+        if pads is not None and grad.dtype == x.dtype and grad.ndim == 4:
+            oh, ow, _ = g.out_pads(x.shape[1], x.shape[2])
+            if grad.shape == (x.shape[0], oh, ow, x.shape[3]):
+                return cgrad(x, grad, k, st, pads)
+        return _max_pool_grad(x, grad, g)
 
     def max_pool_grad_(x, y, grad):
-        return _max_pool_grad(x, grad, g)
+        return grad_nhwc(x, grad)
     if not g.nchw:
         return max_pool_grad_
 
     def max_pool_grad_nchw(x, y, grad):
-        return _from_nhwc_arr(_max_pool_grad(_to_nhwc(x), _to_nhwc(grad), g))
+        return _from_nhwc_arr(grad_nhwc(_to_nhwc(x), _to_nhwc(grad)))
     return max_pool_grad_nchw
 
 
@@ -2088,12 +2158,21 @@ def _avg_pool_grad_kernel(op, ctx):
     g = _Geom(op._attrs)
     cache = {}
     nchw = g.nchw
+    cgrad = _native("avg_pool_grad")
+    k, st = (g.kh, g.kw), (g.sh, g.sw)
+
+    def grad_nhwc(s, grad):
+        if cgrad is not None and _native_ok(grad):
+            oh, ow, pads = g.out_pads(s[1], s[2])
+            if oh > 0 and ow > 0 and grad.shape == (s[0], oh, ow, s[3]):
+                return cgrad(s, grad, k, st, pads)
+        return _avg_pool_grad(s, grad, g, cache)
 
     def avg_pool_grad_(sizes, grad):
         s = _sizes_nhwc(sizes, nchw)
         if nchw:
-            return _from_nhwc_arr(_avg_pool_grad(s, _to_nhwc(grad), g, cache))
-        return _avg_pool_grad(s, grad, g, cache)
+            return _from_nhwc_arr(grad_nhwc(s, _to_nhwc(grad)))
+        return grad_nhwc(s, grad)
     return avg_pool_grad_
 
 

@@ -1,0 +1,398 @@
+#include "conv/conv.h"
+
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "common/aligned_alloc.h"
+#include "common/thread_pool.h"
+#include "gemm/gemm.h"
+
+namespace headwater {
+namespace {
+
+// Bytes of im2col rows handled per GEMM call: the column buffer stays in L2 between being
+// written and being packed.
+constexpr int64_t kChunkBytes = int64_t(512) << 10;
+// Partial filter gradients summed at the end, in slot order (fixed, so deterministic).
+constexpr int64_t kFilterSlots = 8;
+
+struct Scratch {
+  void* p = nullptr;
+  std::size_t cap = 0;
+  ~Scratch() { aligned_free(p); }
+  void* get(std::size_t bytes) {
+    if (bytes > cap) {
+      aligned_free(p);
+      p = nullptr;
+      cap = 0;
+      p = aligned_malloc(bytes);
+      cap = bytes;
+    }
+    return p;
+  }
+};
+thread_local Scratch t_cols;
+
+int64_t chunk_rows(int64_t k, std::size_t item) {
+  const int64_t r = kChunkBytes / static_cast<int64_t>(k * static_cast<int64_t>(item));
+  return r < 64 ? 64 : r;
+}
+
+// Rows [r0, r1) of the im2col matrix (row = (n, oy, ox), column = (i, j, c)) into `cols`.
+template <class T>
+void im2col(const ConvGeom& g, const T* x, int64_t r0, int64_t r1, T* cols) {
+  const int64_t K = g.kh * g.kw * g.c;
+  const int64_t c = g.c;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t ox = r % g.ow;
+    const int64_t oy = (r / g.ow) % g.oh;
+    const int64_t ni = r / (g.ow * g.oh);
+    T* d = cols + (r - r0) * K;
+    const T* xn = x + ni * g.h * g.w * c;
+    const int64_t x0 = ox * g.sw - g.pl;
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t iy = oy * g.sh - g.pt + i * g.dh;
+      T* di = d + i * g.kw * c;
+      if (iy < 0 || iy >= g.h) {
+        std::memset(di, 0, sizeof(T) * g.kw * c);
+        continue;
+      }
+      const T* xr = xn + iy * g.w * c;
+      if (g.dw == 1) {
+        // Valid columns of the window are one contiguous run of the input row.
+        const int64_t j0 = x0 < 0 ? -x0 : 0;
+        const int64_t j1 = x0 + g.kw > g.w ? g.w - x0 : g.kw;
+        if (j0 > 0) std::memset(di, 0, sizeof(T) * j0 * c);
+        if (j1 > j0) std::memcpy(di + j0 * c, xr + (x0 + j0) * c, sizeof(T) * (j1 - j0) * c);
+        const int64_t tail = g.kw - (j1 > j0 ? j1 : j0);
+        if (tail > 0) std::memset(di + (g.kw - tail) * c, 0, sizeof(T) * tail * c);
+      } else {
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const int64_t ix = x0 + j * g.dw;
+          if (ix < 0 || ix >= g.w)
+            std::memset(di + j * c, 0, sizeof(T) * c);
+          else
+            std::memcpy(di + j * c, xr + ix * c, sizeof(T) * c);
+        }
+      }
+    }
+  }
+}
+
+// dx += col2im(dcols) for rows [r0, r1).
+template <class T>
+void col2im_add(const ConvGeom& g, const T* dcols, int64_t r0, int64_t r1, T* dx) {
+  const int64_t K = g.kh * g.kw * g.c;
+  const int64_t c = g.c;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t ox = r % g.ow;
+    const int64_t oy = (r / g.ow) % g.oh;
+    const int64_t ni = r / (g.ow * g.oh);
+    const T* s = dcols + (r - r0) * K;
+    T* xn = dx + ni * g.h * g.w * c;
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t iy = oy * g.sh - g.pt + i * g.dh;
+      if (iy < 0 || iy >= g.h) continue;
+      T* xr = xn + iy * g.w * c;
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t ix = ox * g.sw - g.pl + j * g.dw;
+        if (ix < 0 || ix >= g.w) continue;
+        T* dst = xr + ix * c;
+        const T* src = s + (i * g.kw + j) * c;
+        for (int64_t q = 0; q < c; ++q) dst[q] += src[q];
+      }
+    }
+  }
+}
+
+template <class T>
+GemmArgs<T> plain_gemm(int64_t m, int64_t n, int64_t k) {
+  GemmArgs<T> a;
+  a.m = m;
+  a.n = n;
+  a.k = k;
+  a.c_rs = n;
+  return a;
+}
+
+bool is_pointwise(const ConvGeom& g) {
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 &&
+         g.oh == g.h && g.ow == g.w;
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_fwd(const ConvGeom& g, const T* x, const T* f, T* y) {
+  const int64_t M = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.co;
+  if (M <= 0 || N <= 0) return;
+  if (is_pointwise(g)) {
+    GemmArgs<T> a = plain_gemm<T>(M, N, K);
+    a.a = x, a.a_rs = K, a.a_cs = 1, a.b = f, a.b_rs = N, a.b_cs = 1, a.c = y;
+    gemm<T>(a);
+    return;
+  }
+  const int64_t rows = chunk_rows(K, sizeof(T));
+  const int64_t nchunks = (M + rows - 1) / rows;
+  auto do_chunk = [&](int64_t ci) {
+    const int64_t r0 = ci * rows, r1 = r0 + rows < M ? r0 + rows : M;
+    T* cols = static_cast<T*>(t_cols.get(static_cast<std::size_t>(rows * K) * sizeof(T)));
+    im2col(g, x, r0, r1, cols);
+    GemmArgs<T> a = plain_gemm<T>(r1 - r0, N, K);
+    a.a = cols, a.a_rs = K, a.a_cs = 1, a.b = f, a.b_rs = N, a.b_cs = 1, a.c = y + r0 * N;
+    gemm<T>(a);
+  };
+  if (nchunks >= 2 * get_num_threads()) {
+    parallel_for(nchunks, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t ci = c0; ci < c1; ++ci) do_chunk(ci);
+    });
+  } else {
+    for (int64_t ci = 0; ci < nchunks; ++ci) do_chunk(ci);  // the GEMM threads itself
+  }
+}
+
+template <class T>
+void conv2d_bwd_input(const ConvGeom& g, const T* f, const T* dy, T* dx) {
+  const int64_t K = g.kh * g.kw * g.c, N = g.co;
+  const int64_t per_image = g.oh * g.ow;
+  const int64_t in_image = g.h * g.w * g.c;
+  if (g.n <= 0 || in_image <= 0) return;
+  if (is_pointwise(g)) {
+    GemmArgs<T> a = plain_gemm<T>(g.n * per_image, g.c, N);
+    a.a = dy, a.a_rs = N, a.a_cs = 1, a.b = f, a.b_rs = 1, a.b_cs = N, a.c = dx;
+    gemm<T>(a);
+    return;
+  }
+  // Whole images per task, so no two threads add into the same part of dx.
+  const int64_t rows = chunk_rows(K, sizeof(T));
+  const int64_t imgs = per_image >= rows ? 1 : rows / per_image;
+  const int64_t ntasks = (g.n + imgs - 1) / imgs;
+  auto do_task = [&](int64_t t) {
+    const int64_t n0 = t * imgs, n1 = n0 + imgs < g.n ? n0 + imgs : g.n;
+    std::memset(dx + n0 * in_image, 0, sizeof(T) * (n1 - n0) * in_image);
+    const int64_t R0 = n0 * per_image, R1 = n1 * per_image;
+    T* dcols = static_cast<T*>(t_cols.get(static_cast<std::size_t>(rows * K) * sizeof(T)));
+    for (int64_t r0 = R0; r0 < R1; r0 += rows) {
+      const int64_t r1 = r0 + rows < R1 ? r0 + rows : R1;
+      GemmArgs<T> a = plain_gemm<T>(r1 - r0, K, N);
+      a.a = dy + r0 * N, a.a_rs = N, a.a_cs = 1;
+      a.b = f, a.b_rs = 1, a.b_cs = N;  // f is (K, N): its transpose without a copy
+      a.c = dcols;
+      gemm<T>(a);
+      col2im_add(g, dcols, r0, r1, dx);
+    }
+  };
+  if (ntasks >= 2) {
+    parallel_for(ntasks, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) do_task(t);
+    });
+  } else {
+    do_task(0);
+  }
+}
+
+template <class T>
+void conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df) {
+  const int64_t M = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.co;
+  if (K <= 0 || N <= 0) return;
+  if (M <= 0) {
+    std::memset(df, 0, sizeof(T) * K * N);
+    return;
+  }
+  if (is_pointwise(g)) {
+    GemmArgs<T> a = plain_gemm<T>(K, N, M);
+    a.a = x, a.a_rs = 1, a.a_cs = K, a.b = dy, a.b_rs = N, a.b_cs = 1, a.c = df;
+    gemm<T>(a);
+    return;
+  }
+  const int64_t rows = chunk_rows(K, sizeof(T));
+  const int64_t nchunks = (M + rows - 1) / rows;
+  const int64_t slots = nchunks < kFilterSlots ? nchunks : kFilterSlots;
+  std::vector<T> partial(static_cast<std::size_t>((slots - 1) * K * N));
+  auto slot_out = [&](int64_t s) { return s == 0 ? df : partial.data() + (s - 1) * K * N; };
+  auto do_slot = [&](int64_t s) {
+    T* out = slot_out(s);
+    T* cols = static_cast<T*>(t_cols.get(static_cast<std::size_t>(rows * K) * sizeof(T)));
+    bool first = true;
+    for (int64_t ci = s; ci < nchunks; ci += slots) {
+      const int64_t r0 = ci * rows, r1 = r0 + rows < M ? r0 + rows : M;
+      im2col(g, x, r0, r1, cols);
+      GemmArgs<T> a = plain_gemm<T>(K, N, r1 - r0);
+      a.a = cols, a.a_rs = 1, a.a_cs = K;  // cols^T without a copy
+      a.b = dy + r0 * N, a.b_rs = N, a.b_cs = 1;
+      a.c = out;
+      a.accumulate = !first;
+      gemm<T>(a);
+      first = false;
+    }
+  };
+  if (slots >= 2) {
+    parallel_for(slots, 1, [&](int64_t s0, int64_t s1) {
+      for (int64_t s = s0; s < s1; ++s) do_slot(s);
+    });
+  } else {
+    do_slot(0);
+  }
+  if (slots > 1) {
+    const int64_t total = K * N;
+    parallel_for(total, 1 << 14, [&](int64_t e0, int64_t e1) {
+      for (int64_t s = 1; s < slots; ++s) {
+        const T* p = partial.data() + (s - 1) * total;
+        for (int64_t e = e0; e < e1; ++e) df[e] += p[e];
+      }
+    });
+  }
+}
+
+// ---- pooling --------------------------------------------------------------------------------
+
+namespace {
+
+// Valid window rows/cols [lo, hi) of output position o.
+inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, int64_t* lo,
+                   int64_t* hi) {
+  const int64_t start = o * s - pad;
+  *lo = start < 0 ? 0 : start;
+  *hi = start + k > size ? size : start + k;
+}
+
+}  // namespace
+
+template <class T>
+void max_pool_fwd(const ConvGeom& g, const T* x, T* y) {
+  const int64_t c = g.c;
+  parallel_for(g.n * g.oh, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t ni = r / g.oh, oy = r % g.oh;
+      int64_t y0, y1;
+      window(oy, g.sh, g.pt, g.kh, g.h, &y0, &y1);
+      const T* xn = x + ni * g.h * g.w * c;
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        int64_t x0, x1;
+        window(ox, g.sw, g.pl, g.kw, g.w, &x0, &x1);
+        T* out = y + (r * g.ow + ox) * c;
+        for (int64_t q = 0; q < c; ++q) out[q] = -std::numeric_limits<T>::infinity();
+        for (int64_t iy = y0; iy < y1; ++iy)
+          for (int64_t ix = x0; ix < x1; ++ix) {
+            const T* v = xn + (iy * g.w + ix) * c;
+            // NaN propagates (v > o fails for NaN v, so test it explicitly).
+            for (int64_t q = 0; q < c; ++q) out[q] = (v[q] > out[q] || v[q] != v[q]) ? v[q] : out[q];
+          }
+      }
+    }
+  });
+}
+
+template <class T>
+void max_pool_bwd(const ConvGeom& g, const T* x, const T* dy, T* dx) {
+  const int64_t c = g.c;
+  const int64_t in_image = g.h * g.w * c;
+  // Whole images per thread: overlapping windows add into the same dx elements.
+  parallel_for(g.n, 1, [&](int64_t n0, int64_t n1) {
+    std::vector<T> best(static_cast<std::size_t>(c));
+    std::vector<int64_t> where(static_cast<std::size_t>(c));
+    for (int64_t ni = n0; ni < n1; ++ni) {
+      const T* xn = x + ni * in_image;
+      T* dn = dx + ni * in_image;
+      std::memset(dn, 0, sizeof(T) * in_image);
+      for (int64_t oy = 0; oy < g.oh; ++oy) {
+        int64_t y0, y1;
+        window(oy, g.sh, g.pt, g.kh, g.h, &y0, &y1);
+        for (int64_t ox = 0; ox < g.ow; ++ox) {
+          int64_t x0, x1;
+          window(ox, g.sw, g.pl, g.kw, g.w, &x0, &x1);
+          if (y0 >= y1 || x0 >= x1) continue;
+          const int64_t first = (y0 * g.w + x0) * c;
+          for (int64_t q = 0; q < c; ++q) {
+            best[q] = xn[first + q];
+            where[q] = first;
+          }
+          for (int64_t iy = y0; iy < y1; ++iy)
+            for (int64_t ix = x0; ix < x1; ++ix) {
+              const int64_t off = (iy * g.w + ix) * c;
+              if (off == first) continue;
+              const T* v = xn + off;
+              for (int64_t q = 0; q < c; ++q) {
+                const bool take = best[q] == best[q] && (v[q] > best[q] || v[q] != v[q]);
+                best[q] = take ? v[q] : best[q];
+                where[q] = take ? off : where[q];
+              }
+            }
+          const T* gy = dy + ((ni * g.oh + oy) * g.ow + ox) * c;
+          for (int64_t q = 0; q < c; ++q) dn[where[q] + q] += gy[q];
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void avg_pool_fwd(const ConvGeom& g, const T* x, T* y) {
+  const int64_t c = g.c;
+  parallel_for(g.n * g.oh, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t ni = r / g.oh, oy = r % g.oh;
+      int64_t y0, y1;
+      window(oy, g.sh, g.pt, g.kh, g.h, &y0, &y1);
+      const T* xn = x + ni * g.h * g.w * c;
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        int64_t x0, x1;
+        window(ox, g.sw, g.pl, g.kw, g.w, &x0, &x1);
+        T* out = y + (r * g.ow + ox) * c;
+        for (int64_t q = 0; q < c; ++q) out[q] = T(0);
+        for (int64_t iy = y0; iy < y1; ++iy)
+          for (int64_t ix = x0; ix < x1; ++ix) {
+            const T* v = xn + (iy * g.w + ix) * c;
+            for (int64_t q = 0; q < c; ++q) out[q] += v[q];
+          }
+        const int64_t cnt = (y1 - y0) * (x1 - x0);
+        const T inv = cnt > 0 ? T(cnt) : T(1);
+        for (int64_t q = 0; q < c; ++q) out[q] = out[q] / inv;
+      }
+    }
+  });
+}
+
+template <class T>
+void avg_pool_bwd(const ConvGeom& g, const T* dy, T* dx) {
+  const int64_t c = g.c;
+  const int64_t in_image = g.h * g.w * c;
+  parallel_for(g.n, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t ni = n0; ni < n1; ++ni) {
+      T* dn = dx + ni * in_image;
+      std::memset(dn, 0, sizeof(T) * in_image);
+      for (int64_t oy = 0; oy < g.oh; ++oy) {
+        int64_t y0, y1;
+        window(oy, g.sh, g.pt, g.kh, g.h, &y0, &y1);
+        for (int64_t ox = 0; ox < g.ow; ++ox) {
+          int64_t x0, x1;
+          window(ox, g.sw, g.pl, g.kw, g.w, &x0, &x1);
+          const int64_t cnt = (y1 - y0) * (x1 - x0);
+          if (cnt <= 0) continue;
+          const T* gy = dy + ((ni * g.oh + oy) * g.ow + ox) * c;
+          const T div = T(cnt);
+          for (int64_t iy = y0; iy < y1; ++iy)
+            for (int64_t ix = x0; ix < x1; ++ix) {
+              T* d = dn + (iy * g.w + ix) * c;
+              for (int64_t q = 0; q < c; ++q) d[q] += gy[q] / div;
+            }
+        }
+      }
+    }
+  });
+}
+
+#define HW_INSTANTIATE(T)                                                   \
+  template void conv2d_fwd<T>(const ConvGeom&, const T*, const T*, T*);     \
+  template void conv2d_bwd_input<T>(const ConvGeom&, const T*, const T*, T*); \
+  template void conv2d_bwd_filter<T>(const ConvGeom&, const T*, const T*, T*); \
+  template void max_pool_fwd<T>(const ConvGeom&, const T*, T*);             \
+  template void max_pool_bwd<T>(const ConvGeom&, const T*, const T*, T*);   \
+  template void avg_pool_fwd<T>(const ConvGeom&, const T*, T*);             \
+  template void avg_pool_bwd<T>(const ConvGeom&, const T*, T*);
+HW_INSTANTIATE(float)
+HW_INSTANTIATE(double)
+#undef HW_INSTANTIATE
+
+}  // namespace headwater
