@@ -293,13 +293,18 @@ def test_dropout_rate_frozen_to_zero(sess):
     model = hw_onnx.export(sess, [x], [y], feed_dict={rate: 0.0})
     got = _ort_run(model, {model.graph.input[0].name: xv})[0]
     np.testing.assert_allclose(got, xv + 1.0, rtol=RTOL)
+    # TF1 tutorials' keep_prob placeholder, frozen to 1.0 at export.
+    keep_prob = tf.placeholder(tf.float32, name="keep_prob")
+    z = layers.dense(tf.nn.dropout(x, keep_prob), 2)
+    sess.run(tf.global_variables_initializer())
+    _check(sess, [x], [z], [xv], feed_dict={keep_prob: 1.0})
 
 
 def test_writes_file_atomically(sess, tmp_path):
     x = tf.placeholder(tf.float32, [None, 2], name="x")
     y = tf.nn.relu(x)
     path = tmp_path / "model.onnx"
-    model = hw_onnx.export(sess, x, y, path=str(path))
+    model = hw_onnx.export(sess, x, y, path=path)
     assert os.listdir(tmp_path) == ["model.onnx"]
     loaded = onnx.load(str(path))
     assert loaded == model
