@@ -4,11 +4,16 @@ Run: python examples/estimator_mnist.py [--steps N] [--data_dir DIR]
 """
 
 import argparse
+import os
 
 import numpy as np
 
 import headwater as tf
 from headwater.datasets import mnist as mnist_data
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The shared MNIST test set beside the repository, when present; else the download cache.
+SHARED = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
 
 
 def main(steps=2000, data_dir=None, model_dir=None):
@@ -37,7 +42,7 @@ def main(steps=2000, data_dir=None, model_dir=None):
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--data_dir", default=None)
+    p.add_argument("--data_dir", "--data-dir", default=SHARED if os.path.isdir(SHARED) else None)
     p.add_argument("--model_dir", default=None)
     a = p.parse_args()
     main(a.steps, a.data_dir, a.model_dir)
