@@ -49,8 +49,8 @@ from headwater.platform import tf_logging as logging
 newaxis = None
 
 # Submodules imported on first use, so `import headwater` stays cheap.
-_LAZY_SUBMODULES = frozenset(["test", "summary", "estimator", "feature_column", "data", "onnx",
-                              "layers", "losses", "metrics", "datasets"])
+_LAZY_SUBMODULES = frozenset(["test", "summary", "estimator", "feature_column", "data",
+                              "layers", "losses", "metrics", "datasets", "onnx"])
 _SUMMARY_PROTOS = frozenset(["Summary", "Event", "SessionLog", "SummaryMetadata",
                              "HistogramProto"])
 
