@@ -34,9 +34,31 @@ struct Scratch {
 };
 thread_local Scratch t_cols;
 
+// A multiple of 84 rows (divisible by every GEMM row tile: 14, 6 and 4), so chunks end on
+// whole micro-tiles instead of a padded edge tile.
+// Short runs (a few channels of a few pixels) are copied inline: a memcpy/memset call per run
+// costs more than the run. (This file is built with -fno-tree-loop-distribute-patterns so
+// GCC keeps these loops as loops.)
+template <class T>
+inline void copy_run(T* d, const T* s, int64_t n) {
+  if (n > 64) {
+    std::memcpy(d, s, sizeof(T) * n);
+    return;
+  }
+  for (int64_t q = 0; q < n; ++q) d[q] = s[q];
+}
+template <class T>
+inline void zero_run(T* d, int64_t n) {
+  if (n > 64) {
+    std::memset(d, 0, sizeof(T) * n);
+    return;
+  }
+  for (int64_t q = 0; q < n; ++q) d[q] = T(0);
+}
+
 int64_t chunk_rows(int64_t k, std::size_t item) {
   const int64_t r = kChunkBytes / static_cast<int64_t>(k * static_cast<int64_t>(item));
-  return r < 64 ? 64 : r;
+  return r < 84 ? 84 : (r + 42) / 84 * 84;
 }
 
 // Rows [r0, r1) of the im2col matrix (row = (n, oy, ox), column = (i, j, c)) into `cols`.
@@ -44,37 +66,48 @@ template <class T>
 void im2col(const ConvGeom& g, const T* x, int64_t r0, int64_t r1, T* cols) {
   const int64_t K = g.kh * g.kw * g.c;
   const int64_t c = g.c;
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t ox = r % g.ow;
-    const int64_t oy = (r / g.ow) % g.oh;
-    const int64_t ni = r / (g.ow * g.oh);
-    T* d = cols + (r - r0) * K;
+  const int64_t run = g.kw * c;
+  int64_t ox = r0 % g.ow;
+  int64_t oy = (r0 / g.ow) % g.oh;
+  int64_t ni = r0 / (g.ow * g.oh);
+  T* d = cols;
+  for (int64_t r = r0; r < r1; ++r, d += K) {
     const T* xn = x + ni * g.h * g.w * c;
     const int64_t x0 = ox * g.sw - g.pl;
+    // Valid window columns [j0, j1) (for dilation 1 they are one contiguous input run).
+    const int64_t j0 = x0 < 0 ? -x0 : 0;
+    const int64_t j1 = x0 + g.kw > g.w ? g.w - x0 : g.kw;
+    const bool full = j0 == 0 && j1 == g.kw && g.dw == 1;
     for (int64_t i = 0; i < g.kh; ++i) {
       const int64_t iy = oy * g.sh - g.pt + i * g.dh;
-      T* di = d + i * g.kw * c;
+      T* di = d + i * run;
       if (iy < 0 || iy >= g.h) {
-        std::memset(di, 0, sizeof(T) * g.kw * c);
+        zero_run(di, run);
         continue;
       }
       const T* xr = xn + iy * g.w * c;
-      if (g.dw == 1) {
-        // Valid columns of the window are one contiguous run of the input row.
-        const int64_t j0 = x0 < 0 ? -x0 : 0;
-        const int64_t j1 = x0 + g.kw > g.w ? g.w - x0 : g.kw;
-        if (j0 > 0) std::memset(di, 0, sizeof(T) * j0 * c);
-        if (j1 > j0) std::memcpy(di + j0 * c, xr + (x0 + j0) * c, sizeof(T) * (j1 - j0) * c);
+      if (full) {
+        copy_run(di, xr + x0 * c, run);
+      } else if (g.dw == 1) {
+        if (j0 > 0) zero_run(di, j0 * c);
+        if (j1 > j0) copy_run(di + j0 * c, xr + (x0 + j0) * c, (j1 - j0) * c);
         const int64_t tail = g.kw - (j1 > j0 ? j1 : j0);
-        if (tail > 0) std::memset(di + (g.kw - tail) * c, 0, sizeof(T) * tail * c);
+        if (tail > 0) zero_run(di + (g.kw - tail) * c, tail * c);
       } else {
         for (int64_t j = 0; j < g.kw; ++j) {
           const int64_t ix = x0 + j * g.dw;
           if (ix < 0 || ix >= g.w)
-            std::memset(di + j * c, 0, sizeof(T) * c);
+            zero_run(di + j * c, c);
           else
-            std::memcpy(di + j * c, xr + ix * c, sizeof(T) * c);
+            copy_run(di + j * c, xr + ix * c, c);
         }
+      }
+    }
+    if (++ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) {
+        oy = 0;
+        ++ni;
       }
     }
   }
@@ -95,11 +128,22 @@ void col2im_add(const ConvGeom& g, const T* dcols, int64_t r0, int64_t r1, T* dx
       const int64_t iy = oy * g.sh - g.pt + i * g.dh;
       if (iy < 0 || iy >= g.h) continue;
       T* xr = xn + iy * g.w * c;
+      const T* si = s + i * g.kw * c;
+      const int64_t x0 = ox * g.sw - g.pl;
+      if (g.dw == 1) {
+        // The valid part of the window row is one contiguous run in both buffers.
+        const int64_t j0 = x0 < 0 ? -x0 : 0;
+        const int64_t j1 = x0 + g.kw > g.w ? g.w - x0 : g.kw;
+        T* dst = xr + (x0 + j0) * c;
+        const T* src = si + j0 * c;
+        for (int64_t q = 0, e = (j1 - j0) * c; q < e; ++q) dst[q] += src[q];
+        continue;
+      }
       for (int64_t j = 0; j < g.kw; ++j) {
-        const int64_t ix = ox * g.sw - g.pl + j * g.dw;
+        const int64_t ix = x0 + j * g.dw;
         if (ix < 0 || ix >= g.w) continue;
         T* dst = xr + ix * c;
-        const T* src = s + (i * g.kw + j) * c;
+        const T* src = si + j * c;
         for (int64_t q = 0; q < c; ++q) dst[q] += src[q];
       }
     }
@@ -277,7 +321,10 @@ void max_pool_fwd(const ConvGeom& g, const T* x, T* y) {
           for (int64_t ix = x0; ix < x1; ++ix) {
             const T* v = xn + (iy * g.w + ix) * c;
             // NaN propagates (v > o fails for NaN v, so test it explicitly).
-            for (int64_t q = 0; q < c; ++q) out[q] = (v[q] > out[q] || v[q] != v[q]) ? v[q] : out[q];
+            for (int64_t q = 0; q < c; ++q) {
+              const int32_t take = (v[q] > out[q]) | (v[q] != v[q]);
+              out[q] = take ? v[q] : out[q];
+            }
           }
       }
     }
@@ -288,14 +335,22 @@ template <class T>
 void max_pool_bwd(const ConvGeom& g, const T* x, const T* dy, T* dx) {
   const int64_t c = g.c;
   const int64_t in_image = g.h * g.w * c;
-  // Whole images per thread: overlapping windows add into the same dx elements.
+  // Windows that tile the input exactly (stride == window, no padding): every input element
+  // is in one window, so dx is written once, gradient or zero, with no zeroing pass.
+  const bool tiles = g.sh == g.kh && g.sw == g.kw && g.pt == 0 && g.pl == 0 &&
+                     g.oh * g.kh == g.h && g.ow * g.kw == g.w;
+  // Whole images per thread otherwise: overlapping windows add into the same dx elements.
   parallel_for(g.n, 1, [&](int64_t n0, int64_t n1) {
+    // Window position of each channel's running maximum; int32 so that the compare-and-select
+    // loop over channels vectorises alongside the values.
     std::vector<T> best(static_cast<std::size_t>(c));
-    std::vector<int64_t> where(static_cast<std::size_t>(c));
+    std::vector<int32_t> win(static_cast<std::size_t>(c));
+    T* bp = best.data();
+    int32_t* wp = win.data();
     for (int64_t ni = n0; ni < n1; ++ni) {
       const T* xn = x + ni * in_image;
       T* dn = dx + ni * in_image;
-      std::memset(dn, 0, sizeof(T) * in_image);
+      if (!tiles) std::memset(dn, 0, sizeof(T) * in_image);
       for (int64_t oy = 0; oy < g.oh; ++oy) {
         int64_t y0, y1;
         window(oy, g.sh, g.pt, g.kh, g.h, &y0, &y1);
@@ -303,24 +358,39 @@ void max_pool_bwd(const ConvGeom& g, const T* x, const T* dy, T* dx) {
           int64_t x0, x1;
           window(ox, g.sw, g.pl, g.kw, g.w, &x0, &x1);
           if (y0 >= y1 || x0 >= x1) continue;
-          const int64_t first = (y0 * g.w + x0) * c;
+          const int64_t ww = x1 - x0;
+          const T* first = xn + (y0 * g.w + x0) * c;
           for (int64_t q = 0; q < c; ++q) {
-            best[q] = xn[first + q];
-            where[q] = first;
+            bp[q] = first[q];
+            wp[q] = 0;
           }
+          int32_t pos = 0;
           for (int64_t iy = y0; iy < y1; ++iy)
-            for (int64_t ix = x0; ix < x1; ++ix) {
-              const int64_t off = (iy * g.w + ix) * c;
-              if (off == first) continue;
-              const T* v = xn + off;
+            for (int64_t ix = x0; ix < x1; ++ix, ++pos) {
+              if (pos == 0) continue;
+              const T* v = xn + (iy * g.w + ix) * c;
               for (int64_t q = 0; q < c; ++q) {
-                const bool take = best[q] == best[q] && (v[q] > best[q] || v[q] != v[q]);
-                best[q] = take ? v[q] : best[q];
-                where[q] = take ? off : where[q];
+                // Strictly greater keeps the first maximum; a NaN wins once and then stays.
+                // Bitwise, not short-circuit, so the loop if-converts and vectorises.
+                const int32_t take = (bp[q] == bp[q]) & ((v[q] > bp[q]) | (v[q] != v[q]));
+                bp[q] = take ? v[q] : bp[q];
+                wp[q] = take ? pos : wp[q];
               }
             }
           const T* gy = dy + ((ni * g.oh + oy) * g.ow + ox) * c;
-          for (int64_t q = 0; q < c; ++q) dn[where[q] + q] += gy[q];
+          if (tiles) {
+            pos = 0;
+            for (int64_t iy = y0; iy < y1; ++iy)
+              for (int64_t ix = x0; ix < x1; ++ix, ++pos) {
+                T* d = dn + (iy * g.w + ix) * c;
+                for (int64_t q = 0; q < c; ++q) d[q] = wp[q] == pos ? gy[q] : T(0);
+              }
+          } else {
+            for (int64_t q = 0; q < c; ++q) {
+              const int64_t iy = y0 + wp[q] / ww, ix = x0 + wp[q] % ww;
+              dn[(iy * g.w + ix) * c + q] += gy[q];
+            }
+          }
         }
       }
     }

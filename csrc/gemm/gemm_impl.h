@@ -198,10 +198,36 @@ struct Gemm {
   static constexpr int NV = NV_;
   static constexpr int NR = NV * W;
 
+  // The store phase of micro() for a tile whose last columns fall outside C: the same
+  // arithmetic through masked loads and stores, so edge columns round exactly like the rest.
+  static void store_masked(reg (&acc)[MR][NV], T* c, int64_t c_rs, bool accumulate,
+                           const T* bias, bool relu, int64_t nr) {
+    if constexpr (V::kMasked) {
+      const reg z = V::zero();
+      HW_UNROLL
+      for (int v = 0; v < NV; ++v) {
+        const int64_t cols = imin(W, nr - v * W);
+        if (cols <= 0) break;
+        const reg bv = bias != nullptr ? V::load_partial(bias + v * W, cols) : z;
+        HW_UNROLL
+        for (int r = 0; r < MR; ++r) {
+          T* cp = c + r * c_rs + v * W;
+          reg x = acc[r][v];
+          if (accumulate) x = V::add(V::load_partial(cp, cols), x);
+          if (bias != nullptr) x = V::add(x, bv);
+          if (relu) x = V::max(z, x);
+          V::store_partial(cp, cols, x);
+        }
+      }
+    }
+  }
+
   // acc = Ap (MR x kc, packed) * Bp (kc x NR, packed); then the MR x NR tile at c becomes
   // [C +] acc [+ bias] [relu].
+  //
+  // nr < NR (only with masked ISAs) touches just the first nr columns of C and bias.
   static void micro(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* __restrict c,
-                    int64_t c_rs, bool accumulate, const T* bias, bool relu) {
+                    int64_t c_rs, bool accumulate, const T* bias, bool relu, int64_t nr = NR) {
     reg acc[MR][NV];
     HW_UNROLL
     for (int r = 0; r < MR; ++r) {
@@ -220,6 +246,9 @@ struct Gemm {
       }
       ap += MR;
       bp += NR;
+    }
+    if constexpr (V::kMasked) {
+      if (nr < NR) return store_masked(acc, c, c_rs, accumulate, bias, relu, nr);
     }
     if (accumulate) {
       HW_UNROLL
@@ -299,6 +328,8 @@ struct Gemm {
           T* dp = d + p * NR;
           for (int64_t j = 0; j < cols; ++j) dp[j] = sp[j];
         }
+      } else if (rs == 1 && kHaveTranspose && cols == NR) {
+        pack_b_transposed(s, cs, kc, d);
       } else if (rs == 1) {
         // Transposed B: each column is contiguous along k. Four columns at a time keep four
         // read streams and one write stream open.
@@ -377,9 +408,30 @@ struct Gemm {
     for (; p < kc; ++p)
       for (int r = 0; r < MR; ++r) d[p * MR + r] = r < rows ? s[r * rs + p] : T(0);
   }
+  // One full NR-column panel of B from columns that are contiguous along k (B^T row-major).
+  static void pack_b_transposed(const T* s, int64_t cs, int64_t kc, T* d) {
+    using X = Transpose<T>;
+    constexpr int B = X::B;
+    static_assert(NR % B == 0, "panel width must be a multiple of the transpose block");
+    int64_t p = 0;
+    for (; p + B <= kc; p += B) {
+      HW_UNROLL
+      for (int j0 = 0; j0 < NR; j0 += B) {
+        typename X::reg v[B];
+        HW_UNROLL
+        for (int i = 0; i < B; ++i) v[i] = X::load(s + (j0 + i) * cs + p);
+        X::run(v);
+        HW_UNROLL
+        for (int i = 0; i < B; ++i) X::store(d + (p + i) * NR + j0, v[i]);
+      }
+    }
+    for (; p < kc; ++p)
+      for (int j = 0; j < NR; ++j) d[p * NR + j] = s[j * cs + p];
+  }
 #else
   static constexpr bool kHaveTranspose = false;
   static void pack_a_transposed(const T*, int64_t, int64_t, int64_t, T*) {}
+  static void pack_b_transposed(const T*, int64_t, int64_t, T*) {}
 #endif
 
   // A[0:mc, 0:kc] (strides rs, cs) -> panels of MR rows, each kc x MR (k-major).
@@ -393,11 +445,20 @@ struct Gemm {
       if (rs == 1 && cs != 1) {
         // Transposed A: the rows of one k are contiguous.
         if (rows == MR) {
+          constexpr int kVec = MR / W * W;
           for (int64_t p = 0; p < kc; ++p) {
             const T* sp = s + p * cs;
             T* dp = d + p * MR;
             HW_UNROLL
-            for (int r = 0; r < MR; ++r) dp[r] = sp[r];
+            for (int r = 0; r < kVec; r += W) V::store(dp + r, V::load(sp + r));
+            if constexpr (kVec < MR) {
+              if constexpr (V::kMasked) {
+                V::store_partial(dp + kVec, MR - kVec, V::load_partial(sp + kVec, MR - kVec));
+              } else {
+                HW_UNROLL
+                for (int r = kVec; r < MR; ++r) dp[r] = sp[r];
+              }
+            }
           }
         } else {
           for (int64_t p = 0; p < kc; ++p) {
@@ -479,8 +540,8 @@ struct Gemm {
               const int64_t mr = imin(MR, mc - ir);
               T* ct = C + (ic + ir) * g.c_rs + jc + jr;
               const T* app = ap + (ir / MR) * kc * MR;
-              if (mr == MR && nr == NR)
-                micro(kc, app, bpp, ct, g.c_rs, !first, bias, relu);
+              if (mr == MR && (nr == NR || V::kMasked))
+                micro(kc, app, bpp, ct, g.c_rs, !first, bias, relu, nr);
               else
                 micro_edge(mr, nr, kc, app, bpp, ct, g.c_rs, !first, bias, relu);
             }
