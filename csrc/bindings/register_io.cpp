@@ -1,8 +1,11 @@
 #include <cstring>
 #include <string>
 
+#include <pybind11/numpy.h>
+
 #include "bindings/registry.h"
 #include "common/crc32c.h"
+#include "reduce/histogram.h"
 
 namespace py = pybind11;
 
@@ -37,6 +40,33 @@ uint32_t checksum(uint32_t crc, Bytes b, bool portable) {
     return run();
   }
   return run();
+}
+
+// Below this many values the GIL is kept: releasing it costs more than the bucketing.
+constexpr int64_t kHistogramReleaseGil = 16384;
+
+template <class T>
+py::tuple histogram_buckets(
+    const py::array_t<T, py::array::c_style>& values,
+    const py::array_t<double, py::array::c_style>& limits,
+    const char* (*kernel)(const T*, int64_t, const double*, int64_t, int64_t*, HistogramStats*)) {
+  if (limits.ndim() != 1) throw py::value_error("histogram_buckets: bucket_limits must be 1-D");
+  const int64_t n = static_cast<int64_t>(values.size());
+  const int64_t nl = static_cast<int64_t>(limits.shape(0));
+  py::array_t<int64_t> counts(static_cast<py::ssize_t>(nl));
+  HistogramStats st{};
+  const char* err;
+  const T* x = values.data();
+  const double* lim = limits.data();
+  int64_t* c = counts.mutable_data();
+  if (n >= kHistogramReleaseGil) {
+    py::gil_scoped_release nogil;
+    err = kernel(x, n, lim, nl, c, &st);
+  } else {
+    err = kernel(x, n, lim, nl, c, &st);
+  }
+  if (err) throw py::value_error(std::string("histogram_buckets: ") + err);
+  return py::make_tuple(counts, st.min, st.max, st.sum, st.sum_sq);
 }
 
 void put_u32(char* dst, uint32_t v) {
@@ -89,6 +119,26 @@ void register_io(py::module_& m) {
       py::arg("data"),
       "One TFRecord: little-endian uint64 length, its masked CRC-32C, the data and the data's "
       "masked CRC-32C, as bytes.");
+
+  static const char* kHistDoc =
+      "(counts, min, max, sum, sum_sq) of `values` (any shape, read flat) over the sorted "
+      "`bucket_limits`: a value goes in the bucket of the first edge greater than it, values at "
+      "or past the last edge in the last bucket (TensorFlow's histogram rule). NaNs are not "
+      "counted and make `sum` NaN; sums follow numpy's pairwise order. counts is int64.";
+  m.def(
+      "histogram_buckets_f32",
+      [](const py::array_t<float, py::array::c_style>& values,
+         const py::array_t<double, py::array::c_style>& bucket_limits) {
+        return histogram_buckets<float>(values, bucket_limits, &histogram_buckets_f32);
+      },
+      py::arg("values"), py::arg("bucket_limits"), kHistDoc);
+  m.def(
+      "histogram_buckets_f64",
+      [](const py::array_t<double, py::array::c_style>& values,
+         const py::array_t<double, py::array::c_style>& bucket_limits) {
+        return histogram_buckets<double>(values, bucket_limits, &histogram_buckets_f64);
+      },
+      py::arg("values"), py::arg("bucket_limits"), kHistDoc);
 }
 
 }  // namespace bind

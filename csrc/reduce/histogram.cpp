@@ -1,0 +1,266 @@
+#include "reduce/histogram.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/thread_pool.h"
+
+namespace headwater {
+namespace {
+
+// ---- bucket lookup --------------------------------------------------------------------------
+//
+// Doubles map to integers of the same order (sign flipped in, negatives complemented); the
+// top kSlotBits of that key pick a slot, and a table gives the index of the first edge in each
+// slot. A value's bucket is then the slot's first edge index plus the edges of its own slot
+// that are <= v. With 16 bits (sign, exponent, 4 mantissa bits) a slot spans a ratio of at most
+// 17/16, so TensorFlow's default edges (ratio 1.1) put at most one edge in a slot: one table
+// load and one comparison per value instead of an 11-step binary search. Arbitrary edges stay
+// exact; a slot holding many of them is binary searched.
+
+constexpr int kSlotBits = 16;
+constexpr int kSlotShift = 64 - kSlotBits;
+constexpr int64_t kSlots = int64_t{1} << kSlotBits;
+// Slots with more edges than this are binary searched instead of compared edge by edge.
+constexpr int kUnrolled = 4;
+
+inline uint64_t order_key(double v) {
+  v += 0.0;  // -0.0 -> +0.0: they compare equal, so they must share a key
+  uint64_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return (b >> 63) ? ~b : (b | (uint64_t{1} << 63));
+}
+
+inline uint32_t slot_of(double v) { return static_cast<uint32_t>(order_key(v) >> kSlotShift); }
+
+struct BucketIndex {
+  std::vector<double> limits;  // the edges as given, then kUnrolled copies of +inf
+  int64_t n = 0;
+  std::vector<int32_t> first;  // first[s] = number of edges in slots < s; kSlots + 1 entries
+  int max_per_slot = 0;
+};
+
+std::shared_ptr<const BucketIndex> build_index(const double* limits, int64_t n) {
+  auto idx = std::make_shared<BucketIndex>();
+  idx->n = n;
+  idx->limits.assign(limits, limits + n);
+  idx->limits.resize(static_cast<size_t>(n + kUnrolled), std::numeric_limits<double>::infinity());
+  idx->first.resize(static_cast<size_t>(kSlots + 1));
+  int64_t j = 0;
+  for (int64_t s = 0; s < kSlots; ++s) {
+    while (j < n && static_cast<int64_t>(slot_of(limits[j])) < s) ++j;
+    idx->first[static_cast<size_t>(s)] = static_cast<int32_t>(j);
+  }
+  idx->first[static_cast<size_t>(kSlots)] = static_cast<int32_t>(n);
+  int most = 0;
+  for (int64_t s = 0; s < kSlots; ++s) {
+    most = std::max(most, idx->first[static_cast<size_t>(s + 1)] - idx->first[static_cast<size_t>(s)]);
+  }
+  idx->max_per_slot = most;
+  return idx;
+}
+
+// Summary ops pass the same edges every step: keep the last table (~256 KB) and reuse it when
+// the edges are identical.
+std::shared_ptr<const BucketIndex> index_for(const double* limits, int64_t n, const char** err) {
+  static std::mutex m;
+  static std::shared_ptr<const BucketIndex> last;
+  {
+    std::lock_guard<std::mutex> lk(m);
+    if (last && last->n == n &&
+        std::memcmp(last->limits.data(), limits, static_cast<size_t>(n) * sizeof(double)) == 0) {
+      return last;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (std::isnan(limits[i])) {
+      *err = "bucket_limits must not contain NaN";
+      return nullptr;
+    }
+    if (i && !(limits[i - 1] < limits[i])) {
+      *err = "bucket_limits must be strictly increasing";
+      return nullptr;
+    }
+  }
+  auto built = build_index(limits, n);
+  std::lock_guard<std::mutex> lk(m);
+  last = built;
+  return built;
+}
+
+template <int K>
+inline int64_t bucket_of(const BucketIndex& ix, double v) {
+  const uint32_t s = slot_of(v);
+  const int64_t lo = ix.first[s];
+  const double* lim = ix.limits.data();
+  int64_t b = lo;
+  if (K > 0) {
+    // Edges past this slot are > v (or the +inf padding), so they never add to the count
+    // except for v = +inf, which the final clamp sends to the last bucket anyway.
+    for (int k = 0; k < K; ++k) b += lim[lo + k] <= v;
+  } else {
+    const int64_t hi = ix.first[s + 1];
+    b = std::upper_bound(lim + lo, lim + hi, v) - lim;
+  }
+  return b < ix.n ? b : ix.n - 1;
+}
+
+// ---- numpy's pairwise summation ---------------------------------------------------------------
+//
+// np.sum of a contiguous float64 array adds in this order (8 accumulators over blocks of at
+// most 128, halves split at a multiple of 8); following it exactly makes `sum` equal to the
+// numpy implementation's, bit for bit, whatever the thread count.
+
+constexpr int64_t kBlock = 128;
+
+template <class Load>
+double pairwise(const Load& at, int64_t off, int64_t n) {
+  if (n < 8) {
+    double res = -0.0;
+    for (int64_t i = 0; i < n; ++i) res += at(off + i);
+    return res;
+  }
+  if (n <= kBlock) {
+    double r[8];
+    for (int j = 0; j < 8; ++j) r[j] = at(off + j);
+    int64_t i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      for (int j = 0; j < 8; ++j) r[j] += at(off + i + j);
+    }
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += at(off + i);
+    return res;
+  }
+  int64_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return pairwise(at, off, n2) + pairwise(at, off + n2, n - n2);
+}
+
+// Leaves of the pairwise tree no larger than kLeaf, left to right: the unit of parallel work.
+constexpr int64_t kLeaf = 32768;
+
+void collect_leaves(int64_t off, int64_t n, std::vector<std::pair<int64_t, int64_t>>* out) {
+  if (n <= kLeaf) {
+    out->emplace_back(off, n);
+    return;
+  }
+  int64_t n2 = n / 2;
+  n2 -= n2 % 8;
+  collect_leaves(off, n2, out);
+  collect_leaves(off + n2, n - n2, out);
+}
+
+double combine_leaves(int64_t n, const double* leaf_sums, size_t* cursor) {
+  if (n <= kLeaf) return leaf_sums[(*cursor)++];
+  int64_t n2 = n / 2;
+  n2 -= n2 % 8;
+  const double a = combine_leaves(n2, leaf_sums, cursor);
+  return a + combine_leaves(n - n2, leaf_sums, cursor);
+}
+
+// ---- the kernel -------------------------------------------------------------------------------
+
+template <class T, int K>
+void count_range(const T* x, int64_t begin, int64_t end, const BucketIndex& ix, int64_t* counts,
+                 double* mn, double* mx) {
+  double lo = *mn, hi = *mx;
+  for (int64_t i = begin; i < end; ++i) {
+    const double v = static_cast<double>(x[i]);
+    if (v != v) continue;  // NaN: not counted (sum turns NaN and the caller rejects it)
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+    ++counts[bucket_of<K>(ix, v)];
+  }
+  *mn = lo;
+  *mx = hi;
+}
+
+template <class T>
+void count_any(const T* x, int64_t begin, int64_t end, const BucketIndex& ix, int64_t* counts,
+               double* mn, double* mx) {
+  switch (ix.max_per_slot) {
+    case 0:
+    case 1: return count_range<T, 1>(x, begin, end, ix, counts, mn, mx);
+    case 2: return count_range<T, 2>(x, begin, end, ix, counts, mn, mx);
+    case 3:
+    case 4: return count_range<T, kUnrolled>(x, begin, end, ix, counts, mn, mx);
+    default: return count_range<T, 0>(x, begin, end, ix, counts, mn, mx);
+  }
+}
+
+template <class T>
+const char* histogram_impl(const T* x, int64_t n, const double* limits, int64_t n_limits,
+                           int64_t* counts, HistogramStats* st) {
+  if (n_limits <= 0) return "bucket_limits must not be empty";
+  if (n_limits > std::numeric_limits<int32_t>::max() - kUnrolled) return "too many bucket_limits";
+  const char* err = nullptr;
+  auto ix_ptr = index_for(limits, n_limits, &err);
+  if (!ix_ptr) return err;
+  std::fill(counts, counts + n_limits, int64_t{0});
+  st->min = std::numeric_limits<double>::infinity();
+  st->max = -std::numeric_limits<double>::infinity();
+  st->sum = 0.0;
+  st->sum_sq = 0.0;
+  if (n == 0) return nullptr;
+  const BucketIndex& ix = *ix_ptr;
+  auto val = [x](int64_t i) { return static_cast<double>(x[i]); };
+  auto sq = [x](int64_t i) {
+    const double v = static_cast<double>(x[i]);
+    return v * v;
+  };
+
+  if (n <= kLeaf) {
+    count_any(x, 0, n, ix, counts, &st->min, &st->max);
+    st->sum = pairwise(val, 0, n);
+    st->sum_sq = pairwise(sq, 0, n);
+    return nullptr;
+  }
+
+  std::vector<std::pair<int64_t, int64_t>> leaves;
+  collect_leaves(0, n, &leaves);
+  std::vector<double> sums(leaves.size()), sums_sq(leaves.size());
+  std::mutex merge;
+  double mn = st->min, mx = st->max;
+  parallel_for(static_cast<int64_t>(leaves.size()), 1, [&](int64_t b, int64_t e) {
+    std::vector<int64_t> local(static_cast<size_t>(n_limits), 0);
+    double lo = std::numeric_limits<double>::infinity();
+    double hi = -std::numeric_limits<double>::infinity();
+    for (int64_t l = b; l < e; ++l) {
+      const auto& leaf = leaves[static_cast<size_t>(l)];
+      count_any(x, leaf.first, leaf.first + leaf.second, ix, local.data(), &lo, &hi);
+      sums[static_cast<size_t>(l)] = pairwise(val, leaf.first, leaf.second);
+      sums_sq[static_cast<size_t>(l)] = pairwise(sq, leaf.first, leaf.second);
+    }
+    // Integer counts and min/max do not depend on the order chunks finish in.
+    std::lock_guard<std::mutex> lk(merge);
+    for (int64_t i = 0; i < n_limits; ++i) counts[i] += local[static_cast<size_t>(i)];
+    mn = lo < mn ? lo : mn;
+    mx = hi > mx ? hi : mx;
+  });
+  st->min = mn;
+  st->max = mx;
+  size_t cursor = 0;
+  st->sum = combine_leaves(n, sums.data(), &cursor);
+  cursor = 0;
+  st->sum_sq = combine_leaves(n, sums_sq.data(), &cursor);
+  return nullptr;
+}
+
+}  // namespace
+
+const char* histogram_buckets_f32(const float* values, int64_t n, const double* limits,
+                                  int64_t n_limits, int64_t* counts, HistogramStats* stats) {
+  return histogram_impl(values, n, limits, n_limits, counts, stats);
+}
+
+const char* histogram_buckets_f64(const double* values, int64_t n, const double* limits,
+                                  int64_t n_limits, int64_t* counts, HistogramStats* stats) {
+  return histogram_impl(values, n, limits, n_limits, counts, stats);
+}
+
+}  // namespace headwater
