@@ -301,6 +301,29 @@ inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, i
   *hi = start + k > size ? size : start + k;
 }
 
+// d[q] = w[q] == pos ? g[q] : 0, with restrict so that GCC vectorises it (compare + and).
+template <class T>
+inline void select_write(T* __restrict d, const T* __restrict w, const T* __restrict g, T pos,
+                         int64_t c) {
+  for (int64_t q = 0; q < c; ++q) {
+    const T gv = g[q];  // loaded unconditionally, or GCC will not if-convert the select
+    d[q] = w[q] == pos ? gv : T(0);
+  }
+}
+
+// Running first maximum over channels: strictly greater keeps the first maximum; a NaN wins
+// once and then stays (numpy's argmax). Bitwise, not short-circuit, and restrict, so the loop
+// if-converts and vectorises.
+template <class T>
+inline void select_max(T* __restrict best, T* __restrict where, const T* __restrict v, T pos,
+                       int64_t c) {
+  for (int64_t q = 0; q < c; ++q) {
+    const bool take = (best[q] == best[q]) & ((v[q] > best[q]) | (v[q] != v[q]));
+    best[q] = take ? v[q] : best[q];
+    where[q] = take ? pos : where[q];
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -341,12 +364,13 @@ void max_pool_bwd(const ConvGeom& g, const T* x, const T* dy, T* dx) {
                      g.oh * g.kh == g.h && g.ow * g.kw == g.w;
   // Whole images per thread otherwise: overlapping windows add into the same dx elements.
   parallel_for(g.n, 1, [&](int64_t n0, int64_t n1) {
-    // Window position of each channel's running maximum; int32 so that the compare-and-select
-    // loop over channels vectorises alongside the values.
+    // Window position of each channel's running maximum, stored as T (positions are small
+    // integers, exact in T) so the compare-and-select loops over channels use one lane type
+    // and vectorise.
     std::vector<T> best(static_cast<std::size_t>(c));
-    std::vector<int32_t> win(static_cast<std::size_t>(c));
+    std::vector<T> win(static_cast<std::size_t>(c));
     T* bp = best.data();
-    int32_t* wp = win.data();
+    T* wp = win.data();
     for (int64_t ni = n0; ni < n1; ++ni) {
       const T* xn = x + ni * in_image;
       T* dn = dx + ni * in_image;
@@ -362,32 +386,25 @@ void max_pool_bwd(const ConvGeom& g, const T* x, const T* dy, T* dx) {
           const T* first = xn + (y0 * g.w + x0) * c;
           for (int64_t q = 0; q < c; ++q) {
             bp[q] = first[q];
-            wp[q] = 0;
+            wp[q] = T(0);
           }
-          int32_t pos = 0;
+          int64_t pos = 0;
           for (int64_t iy = y0; iy < y1; ++iy)
             for (int64_t ix = x0; ix < x1; ++ix, ++pos) {
               if (pos == 0) continue;
-              const T* v = xn + (iy * g.w + ix) * c;
-              for (int64_t q = 0; q < c; ++q) {
-                // Strictly greater keeps the first maximum; a NaN wins once and then stays.
-                // Bitwise, not short-circuit, so the loop if-converts and vectorises.
-                const int32_t take = (bp[q] == bp[q]) & ((v[q] > bp[q]) | (v[q] != v[q]));
-                bp[q] = take ? v[q] : bp[q];
-                wp[q] = take ? pos : wp[q];
-              }
+              select_max(bp, wp, xn + (iy * g.w + ix) * c, T(pos), c);
             }
           const T* gy = dy + ((ni * g.oh + oy) * g.ow + ox) * c;
           if (tiles) {
             pos = 0;
             for (int64_t iy = y0; iy < y1; ++iy)
               for (int64_t ix = x0; ix < x1; ++ix, ++pos) {
-                T* d = dn + (iy * g.w + ix) * c;
-                for (int64_t q = 0; q < c; ++q) d[q] = wp[q] == pos ? gy[q] : T(0);
+                select_write(dn + (iy * g.w + ix) * c, wp, gy, T(pos), c);
               }
           } else {
             for (int64_t q = 0; q < c; ++q) {
-              const int64_t iy = y0 + wp[q] / ww, ix = x0 + wp[q] % ww;
+              const int64_t w = static_cast<int64_t>(wp[q]);
+              const int64_t iy = y0 + w / ww, ix = x0 + w % ww;
               dn[(iy * g.w + ix) * c + q] += gy[q];
             }
           }
