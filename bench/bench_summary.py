@@ -1,14 +1,19 @@
 """Cost of summaries: MNIST softmax training with and without writing summaries every step.
 
-Compares per-step time of the plain training step against the same step also fetching and
-writing (FileWriter.add_summary) merged summaries every step: loss and accuracy scalars, then
-additionally histograms of the weights and biases. Also times the raw event-file path (CRC-32C
-framing and queueing) and the graph export.
+The baseline is the training step fetching what the summaries are computed from (train op,
+loss and accuracy; for histograms also the weights and biases), so the measured overhead is
+only the summary ops, their merge and `FileWriter.add_summary`, not the accuracy computation a
+summary happens to need. Both variants run in the same graph and session, interleaved in
+alternating blocks, so machine load drifting during the run affects them alike; the overhead
+is the median over blocks of (summary block / neighbouring baseline blocks). Also times the raw
+event-file path (CRC-32C framing and queueing) and the graph export.
 """
 
 import os
+import statistics
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -53,31 +58,51 @@ def _build(tf, summaries):
     return x, y_, train, merged, xent, acc
 
 
-def _step_time(summaries, batches, repeat, fetch_metrics=False):
+def _interleaved(summaries, batches, rounds, steps):
+    """(baseline seconds/step, with-summaries seconds/step, overhead) as medians over
+    `rounds` alternating blocks of `steps` steps each."""
     import headwater as tf
     import headwater.summary  # noqa: F401
 
     with tf.Graph().as_default() as g:
         x, y_, train, merged, xent, acc = _build(tf, summaries)
+        fetches = [train, xent, acc]
+        if "histograms" in summaries:
+            fetches += tf.trainable_variables()  # the histograms' inputs
         with tempfile.TemporaryDirectory() as d, tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
-            writer = tf.summary.FileWriter(d, g) if merged is not None else None
+            writer = tf.summary.FileWriter(d, g)
             i = [0]
 
-            def step():
-                xs, ys = batches[i[0] % len(batches)]
-                i[0] += 1
-                if writer is None and fetch_metrics:
-                    sess.run([train, xent, acc], {x: xs, y_: ys})
-                elif writer is None:
-                    sess.run(train, {x: xs, y_: ys})
+            def base_block():
+                t0 = time.perf_counter()
+                for _ in range(steps):
+                    xs, ys = batches[i[0] % len(batches)]
+                    i[0] += 1
+                    sess.run(fetches, {x: xs, y_: ys})
+                return (time.perf_counter() - t0) / steps
+
+            def summary_block():
+                t0 = time.perf_counter()
+                for _ in range(steps):
+                    xs, ys = batches[i[0] % len(batches)]
+                    i[0] += 1
+                    out = sess.run([merged] + fetches, {x: xs, y_: ys})
+                    writer.add_summary(out[0], i[0])
+                return (time.perf_counter() - t0) / steps
+
+            base_block(), summary_block()  # warm-up: plans compiled, caches filled
+            bases, withs, ratios = [], [], []
+            for r in range(rounds):
+                # b1 w b2 (or w b1 w2): the ratio compares against both neighbours.
+                if r % 2:
+                    w1, b, w2 = summary_block(), base_block(), summary_block()
+                    bases.append(b), withs.extend((w1, w2)), ratios.append((w1 + w2) / (2 * b))
                 else:
-                    s, _ = sess.run([merged, train], {x: xs, y_: ys})
-                    writer.add_summary(s, i[0])
-            t = measure(step, repeat=repeat, min_time=0.2 if repeat > 3 else 0.02)
-            if writer is not None:
-                writer.close()
-    return t
+                    b1, w, b2 = base_block(), summary_block(), base_block()
+                    bases.extend((b1, b2)), withs.append(w), ratios.append(2 * w / (b1 + b2))
+            writer.close()
+    return statistics.median(bases), statistics.median(withs), statistics.median(ratios) - 1
 
 
 def _event_path_times(quick):
@@ -110,21 +135,31 @@ def _event_path_times(quick):
 def run(quick=False):
     """[(title, markdown table)] for bench/run.py."""
     batches = _mnist_batches(10 if quick else 50)
-    repeat = 3 if quick else 9
-    bare = _step_time("none", batches, repeat)
-    base = _step_time("none", batches, repeat, fetch_metrics=True)
-    rows = [["none (train op only)", fmt_time(bare), "-", "-"],
-            ["none, fetching loss and accuracy", fmt_time(base),
-             "%+.1f%%" % (100 * (base / bare - 1)),
-             "-"]]
-    for kind in ("scalars", "scalars+histograms"):
-        t = _step_time(kind, batches, repeat)
-        rows.append(["%s every step" % kind, fmt_time(t), "%+.1f%%" % (100 * (t / bare - 1)),
-                     "%+.1f%%" % (100 * (t / base - 1))])
-    out = [("Summaries: MNIST softmax training step (batch 100); scalars = loss and accuracy, "
-            "histograms = weights (7840 values) and biases",
-            table(["summaries written", "time per step", "vs train op only",
-                   "vs fetching loss+accuracy"], rows))]
+    rounds, steps = (3, 20) if quick else (15, 100)
+    from headwater._native import _C
+
+    rows = []
+    default_threads = _C.get_num_threads() if _C is not None else 1
+    # One kernel thread too: with several, summary work between steps can outlast the pool's
+    # spin window, and the next step's matmul then pays for waking the workers.
+    for threads in sorted({default_threads, 1}, reverse=True):
+        if _C is not None:
+            _C.set_num_threads(threads)
+        try:
+            for kind in ("scalars", "scalars+histograms"):
+                base, with_s, overhead = _interleaved(kind, batches, rounds, steps)
+                rows.append([kind, threads, fmt_time(base), fmt_time(with_s),
+                             fmt_time(with_s - base), "%+.1f%%" % (100 * overhead)])
+        finally:
+            if _C is not None:
+                _C.set_num_threads(default_threads)
+    out = [("Summaries: MNIST softmax training step (batch 100) with summaries written every "
+            "step; scalars = loss and accuracy, histograms = weights (7840 values) and biases. "
+            "Baseline fetches the same non-summary tensors; medians of %d interleaved blocks "
+            "of %d steps" % (rounds, steps),
+            table(["summaries", "kernel threads", "baseline step",
+                   "step + summaries + add_summary",
+                   "difference", "overhead (median of block ratios)"], rows))]
     out.append(("Summaries: event-file path", table(["operation", "time"],
                                                    _event_path_times(quick))))
     return out

@@ -1,5 +1,6 @@
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <pybind11/numpy.h>
 
@@ -139,6 +140,29 @@ void register_io(py::module_& m) {
         return histogram_buckets<double>(values, bucket_limits, &histogram_buckets_f64);
       },
       py::arg("values"), py::arg("bucket_limits"), kHistDoc);
+  m.def(
+      "histogram_collapse",
+      [](const py::array_t<int64_t, py::array::c_style>& counts,
+         const py::array_t<double, py::array::c_style>& bucket_limits) {
+        if (counts.ndim() != 1 || bucket_limits.ndim() != 1 ||
+            counts.shape(0) != bucket_limits.shape(0)) {
+          throw py::value_error("histogram_collapse: counts and bucket_limits must be 1-D of "
+                                "the same length");
+        }
+        const int64_t n = static_cast<int64_t>(counts.shape(0));
+        std::vector<double> lim(static_cast<size_t>(n)), cnt(static_cast<size_t>(n));
+        const int64_t k =
+            histogram_collapse(counts.data(), bucket_limits.data(), n, lim.data(), cnt.data());
+        py::list out_lim(static_cast<size_t>(k)), out_cnt(static_cast<size_t>(k));
+        for (int64_t i = 0; i < k; ++i) {
+          out_lim[static_cast<size_t>(i)] = py::float_(lim[static_cast<size_t>(i)]);
+          out_cnt[static_cast<size_t>(i)] = py::float_(cnt[static_cast<size_t>(i)]);
+        }
+        return py::make_tuple(out_lim, out_cnt);
+      },
+      py::arg("counts"), py::arg("bucket_limits"),
+      "(limits, counts) as lists of floats: the non-empty buckets and the last bucket of each "
+      "run of empty ones, as TensorFlow's HistogramProto stores them.");
 }
 
 }  // namespace bind

@@ -33,7 +33,10 @@ inline uint64_t order_key(double v) {
   v += 0.0;  // -0.0 -> +0.0: they compare equal, so they must share a key
   uint64_t b;
   std::memcpy(&b, &v, sizeof b);
-  return (b >> 63) ? ~b : (b | (uint64_t{1} << 63));
+  // Branch-free (weights are positive and negative at random, a branch would mispredict):
+  // negatives are complemented, positives get the sign bit set.
+  const uint64_t neg = static_cast<uint64_t>(static_cast<int64_t>(b) >> 63);
+  return b ^ (neg | (uint64_t{1} << 63));
 }
 
 inline uint32_t slot_of(double v) { return static_cast<uint32_t>(order_key(v) >> kSlotShift); }
@@ -93,23 +96,6 @@ std::shared_ptr<const BucketIndex> index_for(const double* limits, int64_t n, co
   return built;
 }
 
-template <int K>
-inline int64_t bucket_of(const BucketIndex& ix, double v) {
-  const uint32_t s = slot_of(v);
-  const int64_t lo = ix.first[s];
-  const double* lim = ix.limits.data();
-  int64_t b = lo;
-  if (K > 0) {
-    // Edges past this slot are > v (or the +inf padding), so they never add to the count
-    // except for v = +inf, which the final clamp sends to the last bucket anyway.
-    for (int k = 0; k < K; ++k) b += lim[lo + k] <= v;
-  } else {
-    const int64_t hi = ix.first[s + 1];
-    b = std::upper_bound(lim + lo, lim + hi, v) - lim;
-  }
-  return b < ix.n ? b : ix.n - 1;
-}
-
 // ---- numpy's pairwise summation ---------------------------------------------------------------
 //
 // np.sum of a contiguous float64 array adds in this order (8 accumulators over blocks of at
@@ -118,27 +104,71 @@ inline int64_t bucket_of(const BucketIndex& ix, double v) {
 
 constexpr int64_t kBlock = 128;
 
-template <class Load>
-double pairwise(const Load& at, int64_t off, int64_t n) {
+struct Sums {
+  double sum, sum_sq, min, max;
+};
+
+// NaN never replaces a bound (the comparisons are false), so min/max ignore NaNs.
+inline double min_of(double a, double v) { return v < a ? v : a; }
+inline double max_of(double a, double v) { return v > a ? v : a; }
+
+// Both sums in one pass over the data, each in numpy's order, with min and max riding along
+// (eight independent lanes instead of one loop-carried chain).
+template <class T>
+Sums pairwise(const T* x, int64_t off, int64_t n) {
+  const double inf = std::numeric_limits<double>::infinity();
   if (n < 8) {
-    double res = -0.0;
-    for (int64_t i = 0; i < n; ++i) res += at(off + i);
-    return res;
+    Sums r{-0.0, -0.0, inf, -inf};
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = static_cast<double>(x[off + i]);
+      r.sum += v;
+      r.sum_sq += v * v;
+      r.min = min_of(r.min, v);
+      r.max = max_of(r.max, v);
+    }
+    return r;
   }
   if (n <= kBlock) {
-    double r[8];
-    for (int j = 0; j < 8; ++j) r[j] = at(off + j);
+    const T* a = x + off;
+    double r[8], r2[8], lo[8], hi[8];
+    for (int j = 0; j < 8; ++j) {
+      const double v = static_cast<double>(a[j]);
+      r[j] = v;
+      r2[j] = v * v;
+      lo[j] = min_of(inf, v);
+      hi[j] = max_of(-inf, v);
+    }
     int64_t i = 8;
     for (; i < n - (n % 8); i += 8) {
-      for (int j = 0; j < 8; ++j) r[j] += at(off + i + j);
+      for (int j = 0; j < 8; ++j) {
+        const double v = static_cast<double>(a[i + j]);
+        r[j] += v;
+        r2[j] += v * v;
+        lo[j] = min_of(lo[j], v);
+        hi[j] = max_of(hi[j], v);
+      }
     }
-    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += at(off + i);
-    return res;
+    Sums out{((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])),
+             ((r2[0] + r2[1]) + (r2[2] + r2[3])) + ((r2[4] + r2[5]) + (r2[6] + r2[7])),
+             inf, -inf};
+    for (int j = 0; j < 8; ++j) {
+      out.min = min_of(out.min, lo[j]);
+      out.max = max_of(out.max, hi[j]);
+    }
+    for (; i < n; ++i) {
+      const double v = static_cast<double>(a[i]);
+      out.sum += v;
+      out.sum_sq += v * v;
+      out.min = min_of(out.min, v);
+      out.max = max_of(out.max, v);
+    }
+    return out;
   }
   int64_t n2 = n / 2;
   n2 -= n2 % 8;
-  return pairwise(at, off, n2) + pairwise(at, off + n2, n - n2);
+  const Sums a = pairwise(x, off, n2);
+  const Sums b = pairwise(x, off + n2, n - n2);
+  return {a.sum + b.sum, a.sum_sq + b.sum_sq, min_of(a.min, b.min), max_of(a.max, b.max)};
 }
 
 // Leaves of the pairwise tree no larger than kLeaf, left to right: the unit of parallel work.
@@ -166,30 +196,38 @@ double combine_leaves(int64_t n, const double* leaf_sums, size_t* cursor) {
 // ---- the kernel -------------------------------------------------------------------------------
 
 template <class T, int K>
-void count_range(const T* x, int64_t begin, int64_t end, const BucketIndex& ix, int64_t* counts,
-                 double* mn, double* mx) {
-  double lo = *mn, hi = *mx;
+void count_range(const T* x, int64_t begin, int64_t end, const BucketIndex& ix, int64_t* counts) {
+  // Locals rather than ix's members: stores to counts (int64) could alias ix.n otherwise.
+  const int32_t* first = ix.first.data();
+  const double* lim = ix.limits.data();
+  const int64_t last = ix.n - 1;
   for (int64_t i = begin; i < end; ++i) {
     const double v = static_cast<double>(x[i]);
     if (v != v) continue;  // NaN: not counted (sum turns NaN and the caller rejects it)
-    lo = v < lo ? v : lo;
-    hi = v > hi ? v : hi;
-    ++counts[bucket_of<K>(ix, v)];
+    const uint32_t s = slot_of(v);
+    const int64_t l0 = first[s];
+    int64_t b = l0;
+    if (K > 0) {
+      // Edges past this slot are > v (or the +inf padding), so they never add to the count
+      // except for v = +inf, which the clamp below sends to the last bucket anyway.
+      for (int k = 0; k < K; ++k) b += lim[l0 + k] <= v;
+    } else {
+      b = std::upper_bound(lim + l0, lim + first[s + 1], v) - lim;
+    }
+    ++counts[b < last ? b : last];
   }
-  *mn = lo;
-  *mx = hi;
 }
 
+// Adds the counts of x[begin, end) to counts.
 template <class T>
-void count_any(const T* x, int64_t begin, int64_t end, const BucketIndex& ix, int64_t* counts,
-               double* mn, double* mx) {
+void count_any(const T* x, int64_t begin, int64_t end, const BucketIndex& ix, int64_t* counts) {
   switch (ix.max_per_slot) {
     case 0:
-    case 1: return count_range<T, 1>(x, begin, end, ix, counts, mn, mx);
-    case 2: return count_range<T, 2>(x, begin, end, ix, counts, mn, mx);
+    case 1: return count_range<T, 1>(x, begin, end, ix, counts);
+    case 2: return count_range<T, 2>(x, begin, end, ix, counts);
     case 3:
-    case 4: return count_range<T, kUnrolled>(x, begin, end, ix, counts, mn, mx);
-    default: return count_range<T, 0>(x, begin, end, ix, counts, mn, mx);
+    case 4: return count_range<T, kUnrolled>(x, begin, end, ix, counts);
+    default: return count_range<T, 0>(x, begin, end, ix, counts);
   }
 }
 
@@ -208,16 +246,10 @@ const char* histogram_impl(const T* x, int64_t n, const double* limits, int64_t 
   st->sum_sq = 0.0;
   if (n == 0) return nullptr;
   const BucketIndex& ix = *ix_ptr;
-  auto val = [x](int64_t i) { return static_cast<double>(x[i]); };
-  auto sq = [x](int64_t i) {
-    const double v = static_cast<double>(x[i]);
-    return v * v;
-  };
-
   if (n <= kLeaf) {
-    count_any(x, 0, n, ix, counts, &st->min, &st->max);
-    st->sum = pairwise(val, 0, n);
-    st->sum_sq = pairwise(sq, 0, n);
+    count_any(x, 0, n, ix, counts);
+    const Sums t = pairwise(x, 0, n);
+    *st = HistogramStats{t.min, t.max, t.sum, t.sum_sq};
     return nullptr;
   }
 
@@ -232,9 +264,12 @@ const char* histogram_impl(const T* x, int64_t n, const double* limits, int64_t 
     double hi = -std::numeric_limits<double>::infinity();
     for (int64_t l = b; l < e; ++l) {
       const auto& leaf = leaves[static_cast<size_t>(l)];
-      count_any(x, leaf.first, leaf.first + leaf.second, ix, local.data(), &lo, &hi);
-      sums[static_cast<size_t>(l)] = pairwise(val, leaf.first, leaf.second);
-      sums_sq[static_cast<size_t>(l)] = pairwise(sq, leaf.first, leaf.second);
+      count_any(x, leaf.first, leaf.first + leaf.second, ix, local.data());
+      const Sums t = pairwise(x, leaf.first, leaf.second);
+      sums[static_cast<size_t>(l)] = t.sum;
+      sums_sq[static_cast<size_t>(l)] = t.sum_sq;
+      lo = min_of(lo, t.min);
+      hi = max_of(hi, t.max);
     }
     // Integer counts and min/max do not depend on the order chunks finish in.
     std::lock_guard<std::mutex> lk(merge);
@@ -252,6 +287,19 @@ const char* histogram_impl(const T* x, int64_t n, const double* limits, int64_t 
 }
 
 }  // namespace
+
+int64_t histogram_collapse(const int64_t* counts, const double* limits, int64_t n,
+                           double* out_limits, double* out_counts) {
+  int64_t k = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (counts[i] != 0 || i == n - 1 || counts[i + 1] != 0) {
+      out_limits[k] = limits[i];
+      out_counts[k] = static_cast<double>(counts[i]);
+      ++k;
+    }
+  }
+  return k;
+}
 
 const char* histogram_buckets_f32(const float* values, int64_t n, const double* limits,
                                   int64_t n_limits, int64_t* counts, HistogramStats* stats) {

@@ -40,7 +40,7 @@ _logger = logging.getLogger("headwater")
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _isfinite = math.isfinite
-if _C is not None and not hasattr(_C, "histogram_buckets_f32"):  # an older build of _C
+if _C is not None and not hasattr(_C, "histogram_collapse"):  # an older build of _C
     _C = None
 
 
@@ -357,13 +357,18 @@ def fill_histogram(pb, values, tag=None):
     pb.num = float(arr.size)
     pb.sum = total
     pb.sum_squares = total_sq
-    nonzero = counts > 0
-    # Keep non-empty buckets and the last bucket of each run of empty ones.
-    keep = nonzero.copy()
-    keep[:-1] |= nonzero[1:]
-    keep[-1] = True
-    pb.bucket_limit.extend(limits[keep].tolist())
-    pb.bucket.extend(counts[keep].astype(np.float64).tolist())
+    if _C is not None:
+        kept_limits, kept_counts = _C.histogram_collapse(counts, limits)
+    else:
+        nonzero = counts > 0
+        # Keep non-empty buckets and the last bucket of each run of empty ones.
+        keep = nonzero.copy()
+        keep[:-1] |= nonzero[1:]
+        keep[-1] = True
+        kept_limits = limits[keep].tolist()
+        kept_counts = counts[keep].astype(np.float64).tolist()
+    pb.bucket_limit.extend(kept_limits)
+    pb.bucket.extend(kept_counts)
     return pb
 
 
