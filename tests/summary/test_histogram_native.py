@@ -160,3 +160,16 @@ def test_independent_of_thread_count():
                   elements=st.floats(allow_nan=False, allow_infinity=False, width=32)))
 def test_random_arrays(v):
     _check(v)
+
+
+def test_collapse_keeps_nonempty_and_the_last_of_each_empty_run():
+    lim = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    for counts, expect in (([0, 0, 3, 0, 0, 0], [2, 3, 5]), ([1, 0, 0, 2, 0, 1], [0, 2, 3, 4, 5]),
+                           ([0, 0, 0, 0, 0, 0], [5]), ([4, 4, 4, 4, 4, 4], [0, 1, 2, 3, 4, 5])):
+        kept_limits, kept_counts = _C.histogram_collapse(np.array(counts, np.int64), lim)
+        assert kept_limits == [lim[i] for i in expect]
+        assert kept_counts == [float(counts[i]) for i in expect]
+        assert all(type(x) is float for x in kept_limits + kept_counts)
+    assert _C.histogram_collapse(np.array([7], np.int64), np.array([9.0])) == ([9.0], [7.0])
+    with pytest.raises(ValueError, match="same length"):
+        _C.histogram_collapse(np.zeros(3, np.int64), lim)
