@@ -28,12 +28,15 @@ for label, xs, fs in req["convs"]:
     with g.as_default():
         xv = rng.standard_normal(xs).astype(np.float32)
         fv = rng.standard_normal(fs).astype(np.float32)
-        x = tf.constant(xv)
-        f = tf.constant(fv)
+        # Variables, not constants: Grappler would fold a constant graph away.
+        x = tf.compat.v1.Variable(xv)
+        f = tf.compat.v1.Variable(fv)
         y = tf.nn.conv2d(x, f, strides=[1, 1, 1, 1], padding="SAME")
-        dy = tf.constant(rng.standard_normal([xs[0], xs[1], xs[2], fs[3]]).astype(np.float32))
+        dy = tf.compat.v1.Variable(
+            rng.standard_normal([xs[0], xs[1], xs[2], fs[3]]).astype(np.float32))
         gx, gf = tf.gradients(y, [x, f], grad_ys=dy)
         sess = tf.compat.v1.Session(graph=g)
+        sess.run(tf.compat.v1.global_variables_initializer())
         fwd = sess.make_callable(y.op)
         both = sess.make_callable([y.op, gx.op, gf.op])
         out[label] = [measure(fwd, req["repeat"], req["min_time"]),
@@ -41,11 +44,13 @@ for label, xs, fs in req["convs"]:
 for label, xs in req["pools"]:
     g = tf.Graph()
     with g.as_default():
-        x = tf.constant(rng.standard_normal(xs).astype(np.float32))
+        x = tf.compat.v1.Variable(rng.standard_normal(xs).astype(np.float32))
         y = tf.nn.max_pool2d(x, 2, 2, "SAME")
-        dy = tf.constant(rng.standard_normal([xs[0], xs[1] // 2, xs[2] // 2, xs[3]]).astype(np.float32))
+        dy = tf.compat.v1.Variable(
+            rng.standard_normal([xs[0], xs[1] // 2, xs[2] // 2, xs[3]]).astype(np.float32))
         gx, = tf.gradients(y, [x], grad_ys=dy)
         sess = tf.compat.v1.Session(graph=g)
+        sess.run(tf.compat.v1.global_variables_initializer())
         out[label] = [measure(sess.make_callable(y.op), req["repeat"], req["min_time"]),
                       measure(sess.make_callable([y.op, gx.op]), req["repeat"], req["min_time"])]
 print(json.dumps(out))
