@@ -12,5 +12,6 @@ PYBIND11_MODULE(_C, m) {
   headwater::bind::register_gemm(m);
   headwater::bind::register_conv(m);
   headwater::bind::register_optim(m);
+  headwater::bind::register_softmax(m);
   headwater::bind::register_io(m);
 }

@@ -426,11 +426,20 @@ def _log_softmax_np(x):
     return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
 
 
-def _softmax_kernel(fn):
+def _softmax_kernel(fn, native_name):
     def kernel(op, ctx):
         npdt = _np_dtype(op._inputs[0]._dtype.base_dtype)
         if npdt in (np.float32, np.float64):
-            return fn
+            cfn = getattr(_C, native_name, None) if _C is not None else None
+            if cfn is None:
+                return fn
+
+            def native(x):
+                # One fused pass per row in C++; numpy for what it does not take.
+                if type(x) is np.ndarray and x.ndim >= 1 and x.dtype == npdt and x.size:
+                    return cfn(x)
+                return fn(x)
+            return native
 
         def low_precision(x):
             return fn(x.astype(np.float32)).astype(npdt)
@@ -438,8 +447,9 @@ def _softmax_kernel(fn):
     return kernel
 
 
-register_op("Softmax", _softmax_infer("Softmax"), _softmax_kernel(_softmax_np))
-register_op("LogSoftmax", _softmax_infer("LogSoftmax"), _softmax_kernel(_log_softmax_np))
+register_op("Softmax", _softmax_infer("Softmax"), _softmax_kernel(_softmax_np, "softmax"))
+register_op("LogSoftmax", _softmax_infer("LogSoftmax"),
+            _softmax_kernel(_log_softmax_np, "log_softmax"))
 
 
 def _softmax_wrapper(op_type, logits, axis, name, dim):
@@ -877,8 +887,12 @@ def _stable_log_softmax(logits):
 def _xent_kernel(op, ctx):
     npdt = _np_dtype(op._inputs[0]._dtype.base_dtype)
     work = npdt if npdt in (np.float32, np.float64) else np.float32
+    cfn = _native("softmax_cross_entropy_with_logits") if work == npdt else None
 
     def softmax_cross_entropy_with_logits_(logits, labels):
+        if cfn is not None and logits.ndim == 2 and logits.shape == labels.shape and \
+                logits.dtype == npdt and labels.dtype == npdt and logits.shape[1]:
+            return cfn(logits, labels)
         if logits.shape != labels.shape:
             raise errors.InvalidArgumentError(
                 None, None, "logits and labels must be same size: logits_size=%s "
@@ -923,7 +937,13 @@ def _sparse_xent_kernel(op, ctx):
     npdt = _np_dtype(op._inputs[0]._dtype.base_dtype)
     work = npdt if npdt in (np.float32, np.float64) else np.float32
 
+    cfn = _native("sparse_softmax_cross_entropy_with_logits") if work == npdt else None
+
     def sparse_softmax_cross_entropy_with_logits_(logits, labels):
+        if cfn is not None and logits.ndim == 2 and logits.dtype == npdt and \
+                logits.shape[1] and labels.ndim == 1 and labels.shape[0] == logits.shape[0] \
+                and labels.dtype in _NATIVE_INDEX:
+            return cfn(logits, labels)
         n, c = logits.shape
         if labels.shape != (n,):
             raise errors.InvalidArgumentError(
@@ -1867,6 +1887,7 @@ def _format_wrap(fn, nchw, arg_pos=(0,)):
 
 
 _NATIVE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_NATIVE_INDEX = (np.dtype(np.int32), np.dtype(np.int64))
 
 
 def _native(name):
