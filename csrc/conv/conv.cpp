@@ -1,5 +1,6 @@
 #include "conv/conv.h"
 
+#include <atomic>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -36,6 +37,24 @@ thread_local Scratch t_cols;
 
 // A multiple of 84 rows (divisible by every GEMM row tile: 14, 6 and 4), so chunks end on
 // whole micro-tiles instead of a padded edge tile.
+// Runs fn(i) for i in [0, ntasks), each pool thread taking the next task from a shared counter.
+// Tasks write disjoint outputs, so results do not depend on which thread runs which task; and
+// a thread the OS has descheduled (a busy shared machine) no longer holds up a fixed share of
+// the work as it would under a static split.
+template <class F>
+void dynamic_for(int64_t ntasks, F&& fn) {
+  if (ntasks <= 0) return;
+  std::atomic<int64_t> next{0};
+  const int64_t workers = get_num_threads() < ntasks ? get_num_threads() : ntasks;
+  parallel_for(workers, 1, [&](int64_t, int64_t) {
+    for (;;) {
+      const int64_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= ntasks) break;
+      fn(i);
+    }
+  });
+}
+
 // Short runs (a few channels of a few pixels) are copied inline: a memcpy/memset call per run
 // costs more than the run. (This file is built with -fno-tree-loop-distribute-patterns so
 // GCC keeps these loops as loops.)
@@ -188,9 +207,7 @@ void conv2d_fwd(const ConvGeom& g, const T* x, const T* f, T* y) {
     gemm<T>(a);
   };
   if (nchunks >= 2 * get_num_threads()) {
-    parallel_for(nchunks, 1, [&](int64_t c0, int64_t c1) {
-      for (int64_t ci = c0; ci < c1; ++ci) do_chunk(ci);
-    });
+    dynamic_for(nchunks, do_chunk);
   } else {
     for (int64_t ci = 0; ci < nchunks; ++ci) do_chunk(ci);  // the GEMM threads itself
   }
@@ -228,9 +245,7 @@ void conv2d_bwd_input(const ConvGeom& g, const T* f, const T* dy, T* dx) {
     }
   };
   if (ntasks >= 2) {
-    parallel_for(ntasks, 1, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) do_task(t);
-    });
+    dynamic_for(ntasks, do_task);
   } else {
     do_task(0);
   }
@@ -272,9 +287,7 @@ void conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df) {
     }
   };
   if (slots >= 2) {
-    parallel_for(slots, 1, [&](int64_t s0, int64_t s1) {
-      for (int64_t s = s0; s < s1; ++s) do_slot(s);
-    });
+    dynamic_for(slots, do_slot);
   } else {
     do_slot(0);
   }
