@@ -1,0 +1,144 @@
+// Exercises every native kernel family on edge shapes, for a build with
+// -fsanitize=address,undefined (see run.sh). Checks results loosely against naive loops so a
+// kernel that silently does nothing also fails; the sanitizers catch out-of-bounds accesses,
+// misaligned loads and undefined arithmetic.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "common/isa.h"
+#include "common/thread_pool.h"
+#include "conv/conv.h"
+#include "gemm/gemm.h"
+#include "optim/optim.h"
+#include "reduce/softmax.h"
+
+using namespace headwater;
+
+static int failures = 0;
+static unsigned seed = 12345;
+static double rnd() {
+  seed = seed * 1103515245u + 12345u;
+  return ((seed >> 8) & 0xffff) / 32768.0 - 1.0;
+}
+
+template <class T>
+static void check_gemm(int64_t m, int64_t n, int64_t k, bool ta, bool tb, bool bias, bool relu) {
+  std::vector<T> a(static_cast<size_t>(m * k) + 1), b(static_cast<size_t>(k * n) + 1),
+      c(static_cast<size_t>(m * n) + 1), bv(static_cast<size_t>(n) + 1);
+  for (auto& v : a) v = T(rnd());
+  for (auto& v : b) v = T(rnd());
+  for (auto& v : bv) v = T(rnd());
+  GemmArgs<T> g;
+  g.m = m, g.n = n, g.k = k;
+  g.a = a.data(), g.a_rs = ta ? 1 : k, g.a_cs = ta ? m : 1;
+  g.b = b.data(), g.b_rs = tb ? 1 : n, g.b_cs = tb ? k : 1;
+  g.c = c.data(), g.c_rs = n;
+  g.bias = bias ? bv.data() : nullptr;
+  g.relu = relu;
+  gemm<T>(g);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (int64_t p = 0; p < k; ++p) s += double(a[i * g.a_rs + p * g.a_cs]) * b[p * g.b_rs + j * g.b_cs];
+      if (bias) s += bv[j];
+      if (relu && s < 0) s = 0;
+      if (std::fabs(s - c[i * n + j]) > 1e-3 * (k + 1)) {
+        if (failures++ < 10)
+          std::printf("gemm %ldx%ldx%ld mismatch at %ld,%ld\n", long(m), long(n), long(k), long(i), long(j));
+      }
+    }
+}
+
+template <class T>
+static void run_conv_pool() {
+  const int64_t cases[][12] = {
+      // n h w c kh kw co sh sw dh dw pad(top=left=bottom=right)
+      {2, 7, 9, 3, 3, 2, 4, 1, 1, 1, 1, 1}, {1, 8, 8, 2, 3, 3, 5, 2, 2, 1, 1, 0},
+      {3, 9, 7, 2, 2, 3, 3, 1, 2, 2, 1, 0}, {2, 5, 5, 1, 5, 5, 2, 1, 1, 1, 1, 2},
+      {2, 6, 6, 4, 1, 1, 3, 1, 1, 1, 1, 0}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0}};
+  for (const auto& cs : cases) {
+    ConvGeom g;
+    g.n = cs[0], g.h = cs[1], g.w = cs[2], g.c = cs[3], g.kh = cs[4], g.kw = cs[5], g.co = cs[6];
+    g.sh = cs[7], g.sw = cs[8], g.dh = cs[9], g.dw = cs[10], g.pt = g.pl = cs[11];
+    g.oh = (g.h + 2 * g.pt - ((g.kh - 1) * g.dh + 1)) / g.sh + 1;
+    g.ow = (g.w + 2 * g.pl - ((g.kw - 1) * g.dw + 1)) / g.sw + 1;
+    std::vector<T> x(g.n * g.h * g.w * g.c), f(g.kh * g.kw * g.c * g.co),
+        y(g.n * g.oh * g.ow * g.co), dx(x.size()), df(f.size());
+    for (auto& v : x) v = T(rnd());
+    for (auto& v : f) v = T(rnd());
+    conv2d_fwd<T>(g, x.data(), f.data(), y.data());
+    conv2d_bwd_input<T>(g, f.data(), y.data(), dx.data());
+    conv2d_bwd_filter<T>(g, x.data(), y.data(), df.data());
+    ConvGeom p = g;
+    p.co = p.c, p.dh = p.dw = 1;
+    p.pt = p.pl = 0;
+    p.oh = (p.h - p.kh) / p.sh + 1;
+    p.ow = (p.w - p.kw) / p.sw + 1;
+    if (p.oh > 0 && p.ow > 0) {
+      std::vector<T> py(p.n * p.oh * p.ow * p.c);
+      max_pool_fwd<T>(p, x.data(), py.data());
+      max_pool_bwd<T>(p, x.data(), py.data(), dx.data());
+      avg_pool_fwd<T>(p, x.data(), py.data());
+      avg_pool_bwd<T>(p, py.data(), dx.data());
+    }
+  }
+}
+
+template <class T>
+static void run_misc() {
+  for (int64_t n : {1, 5, 17, 100003}) {
+    std::vector<T> v(n), s1(n), s2(n), s3(n), g(n);
+    for (int64_t i = 0; i < n; ++i) {
+      v[i] = T(rnd()), s1[i] = T(1 + rnd() * 0.5), s2[i] = T(1 + rnd() * 0.5), s3[i] = T(0.1);
+      g[i] = T(rnd());
+    }
+    apply_gradient_descent<T>(n, v.data(), T(0.1), g.data());
+    apply_momentum<T>(n, v.data(), s1.data(), T(0.1), g.data(), T(0.9), true);
+    apply_adagrad<T>(n, v.data(), s1.data(), T(0.1), g.data(), true);
+    apply_adadelta<T>(n, v.data(), s1.data(), s2.data(), T(1), T(0.95), T(1e-6), g.data());
+    apply_rms_prop<T>(n, v.data(), s1.data(), s2.data(), T(0.1), T(0.9), T(0.5), T(1e-6), g.data());
+    apply_centered_rms_prop<T>(n, v.data(), s3.data(), s1.data(), s2.data(), T(0.1), T(0.9),
+                               T(0.5), T(1e-6), g.data());
+    apply_adam<T>(n, v.data(), s1.data(), s2.data(), T(0.5), T(0.5), T(1e-3), T(0.9), T(0.999),
+                  T(1e-8), g.data(), false);
+  }
+  for (int64_t rows : {0, 1, 7}) {
+    for (int64_t c : {1, 3, 33}) {
+      std::vector<T> x(rows * c + 1), l(rows * c + 1), o(rows * c + 1), loss(rows + 1);
+      std::vector<int32_t> lab(rows + 1, 0);
+      for (auto& v : x) v = T(rnd() * 10);
+      for (auto& v : l) v = T(1.0 / c);
+      softmax_rows<T>(rows, c, x.data(), o.data());
+      log_softmax_rows<T>(rows, c, x.data(), o.data());
+      softmax_xent_rows<T>(rows, c, x.data(), l.data(), loss.data(), o.data());
+      sparse_softmax_xent_rows<T, int32_t>(rows, c, x.data(), lab.data(), loss.data(), o.data());
+    }
+  }
+}
+
+int main() {
+  for (Isa isa : available_isas()) {
+    set_isa(isa);
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      const int64_t sizes[] = {0, 1, 2, 5, 13, 15, 17, 31, 33, 47};
+      for (int64_t m : sizes)
+        for (int64_t n : sizes)
+          for (int64_t k : {0, 1, 7, 20}) {
+            check_gemm<float>(m, n, k, (m + k) % 2, (n + k) % 3 == 0, n % 2, m % 3 == 0);
+            check_gemm<double>(m, n, k, (m + n) % 2, k % 2, m % 2, n % 3 == 0);
+          }
+      check_gemm<float>(70, 130, 400, false, true, true, true);
+      check_gemm<double>(129, 40, 300, true, false, false, false);
+      run_conv_pool<float>();
+      run_conv_pool<double>();
+      run_misc<float>();
+      run_misc<double>();
+    }
+    std::printf("isa %s done\n", isa_name(isa));
+  }
+  std::printf("%s (%d failures)\n", failures ? "FAILED" : "ok", failures);
+  return failures ? 1 : 0;
+}
