@@ -58,8 +58,25 @@ void dynamic_for(int64_t ntasks, F&& fn) {
 // Short runs (a few channels of a few pixels) are copied inline: a memcpy/memset call per run
 // costs more than the run. (This file is built with -fno-tree-loop-distribute-patterns so
 // GCC keeps these loops as loops.)
+// Copies of a compile-time size compile to a few moves; the switch picks one for the short
+// runs of small-channel layers (5 floats for a 5x5 window over one channel).
+template <class T, int N>
+inline void copy_fixed(T* d, const T* s) {
+  std::memcpy(d, s, sizeof(T) * N);
+}
 template <class T>
 inline void copy_run(T* d, const T* s, int64_t n) {
+  switch (n) {
+#define HW_CASE(N) \
+  case N:          \
+    return copy_fixed<T, N>(d, s);
+    HW_CASE(1) HW_CASE(2) HW_CASE(3) HW_CASE(4) HW_CASE(5) HW_CASE(6) HW_CASE(7) HW_CASE(8)
+    HW_CASE(9) HW_CASE(10) HW_CASE(11) HW_CASE(12) HW_CASE(13) HW_CASE(14) HW_CASE(15)
+    HW_CASE(16)
+#undef HW_CASE
+    default:
+      break;
+  }
   if (n > 64) {
     std::memcpy(d, s, sizeof(T) * n);
     return;
