@@ -13,5 +13,6 @@ PYBIND11_MODULE(_C, m) {
   headwater::bind::register_conv(m);
   headwater::bind::register_optim(m);
   headwater::bind::register_softmax(m);
+  headwater::bind::register_unary(m);
   headwater::bind::register_io(m);
 }

@@ -12,6 +12,7 @@ void register_gemm(pybind11::module_& m);
 void register_conv(pybind11::module_& m);
 void register_optim(pybind11::module_& m);
 void register_softmax(pybind11::module_& m);
+void register_unary(pybind11::module_& m);
 void register_io(pybind11::module_& m);
 
 }  // namespace bind

@@ -1,0 +1,77 @@
+#include "elementwise/unary.h"
+
+#include "common/isa.h"
+#include "common/thread_pool.h"
+
+namespace headwater {
+namespace {
+
+// Blocks handed to threads: whole vectors, so no element changes path with the split.
+constexpr int64_t kBlock = 4096;
+constexpr int64_t kParallelMin = int64_t(1) << 16;
+
+const UnaryTable* table_for(Isa isa) {
+  switch (isa) {
+    case Isa::scalar:
+      return &scalar::kUnaryTable;
+    case Isa::avx2:
+#if defined(HEADWATER_HAVE_AVX2)
+      return &avx2::kUnaryTable;
+#else
+      break;
+#endif
+    case Isa::avx512:
+#if defined(HEADWATER_HAVE_AVX512)
+      return &avx512::kUnaryTable;
+#else
+      break;
+#endif
+  }
+  return &scalar::kUnaryTable;
+}
+
+template <class T>
+UnaryLoopFn<T> loop_for(UnaryOp op);
+template <>
+UnaryLoopFn<float> loop_for<float>(UnaryOp op) {
+  return table_for(current_isa())->f32[static_cast<int>(op)];
+}
+template <>
+UnaryLoopFn<double> loop_for<double>(UnaryOp op) {
+  return table_for(current_isa())->f64[static_cast<int>(op)];
+}
+
+}  // namespace
+
+const char* unary_op_name(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::exp:
+      return "exp";
+    case UnaryOp::log:
+      return "log";
+    case UnaryOp::tanh:
+      return "tanh";
+    case UnaryOp::sigmoid:
+      return "sigmoid";
+  }
+  return "unknown";
+}
+
+template <class T>
+void unary(UnaryOp op, int64_t n, const T* x, T* y) {
+  const UnaryLoopFn<T> fn = loop_for<T>(op);
+  if (n < kParallelMin) {
+    fn(n, x, y);
+    return;
+  }
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  parallel_for(blocks, 4, [&](int64_t b0, int64_t b1) {
+    const int64_t i0 = b0 * kBlock, i1 = b1 * kBlock < n ? b1 * kBlock : n;
+    fn(i1 - i0, x + i0, y + i0);
+  });
+}
+
+template void unary<float>(UnaryOp, int64_t, const float*, float*);
+template void unary<double>(UnaryOp, int64_t, const double*, double*);
+
+}  // namespace headwater
