@@ -14,5 +14,6 @@ PYBIND11_MODULE(_C, m) {
   headwater::bind::register_optim(m);
   headwater::bind::register_softmax(m);
   headwater::bind::register_unary(m);
+  headwater::bind::register_reduce(m);
   headwater::bind::register_io(m);
 }

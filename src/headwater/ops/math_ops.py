@@ -1214,10 +1214,26 @@ def _reduce_kernel_for(make):
     return kernel
 
 
+def _native_reduce(name, np_fn, axes, kd, npdt):
+    """`_C.<name>` (float64-accumulated, threaded) for big float32/float64 arrays, else
+    `np_fn`."""
+    cfn = getattr(_C, name, None) if _C is not None else None
+    if cfn is None or npdt not in (np.float32, np.float64):
+        return np_fn
+    big = _C_MIN_ELEMENTS
+    ax = None if axes is None else list(axes)
+
+    def f(x):
+        if type(x) is _ndarray and x.size >= big and x.dtype == npdt:
+            return cfn(x, ax, kd)
+        return np_fn(x)
+    return f
+
+
 def _make_sum(axes, kd, npdt):
     def f(x):
         return np.sum(x, axis=axes, dtype=npdt, keepdims=kd)
-    return f
+    return _native_reduce("reduce_sum", f, axes, kd, npdt)
 
 
 def _make_prod(axes, kd, npdt):
@@ -1230,7 +1246,7 @@ def _make_mean(axes, kd, npdt):
     if npdt.kind in "fc":
         def f(x):
             return np.mean(x, axis=axes, dtype=npdt, keepdims=kd)
-        return f
+        return _native_reduce("reduce_mean", f, axes, kd, npdt)
 
     def int_mean(x):
         # TF divides the integer sum by the count with C semantics (toward zero).
