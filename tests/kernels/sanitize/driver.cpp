@@ -10,8 +10,10 @@
 #include "common/isa.h"
 #include "common/thread_pool.h"
 #include "conv/conv.h"
+#include "elementwise/unary.h"
 #include "gemm/gemm.h"
 #include "optim/optim.h"
+#include "reduce/reduce.h"
 #include "reduce/softmax.h"
 
 using namespace headwater;
@@ -103,6 +105,17 @@ static void run_misc() {
                                T(0.5), T(1e-6), g.data());
     apply_adam<T>(n, v.data(), s1.data(), s2.data(), T(0.5), T(0.5), T(1e-3), T(0.9), T(0.999),
                   T(1e-8), g.data(), false);
+  }
+  for (int64_t n : {0, 1, 15, 17, 70000}) {
+    std::vector<T> x(n + 1), y(n + 1);
+    for (auto& v : x) v = T(rnd() * 50);
+    for (int op = 0; op < kNumUnaryOps; ++op) unary<T>(static_cast<UnaryOp>(op), n, x.data(), y.data());
+    for (int64_t a : {1, 3})
+      for (int64_t b : {1, 5, 300}) {
+        const int64_t r = n / (a * b);
+        std::vector<T> o(a * b + 1);
+        reduce_sum<T>(a, r, b, x.data(), o.data());
+      }
   }
   for (int64_t rows : {0, 1, 7}) {
     for (int64_t c : {1, 3, 33}) {
