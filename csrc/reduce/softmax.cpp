@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/thread_pool.h"
+#include "elementwise/unary.h"
 
 namespace headwater {
 namespace {
@@ -14,19 +15,47 @@ inline int64_t grain_rows(int64_t classes) {
   return g > 0 ? g : 1;
 }
 
+// Eight independent lanes (fixed order, so results do not depend on anything but the row)
+// let the max and the sums below pipeline and vectorise instead of waiting on one chain.
 template <class T>
 inline T row_max(const T* x, int64_t c) {
-  T m = -std::numeric_limits<T>::infinity();
-  for (int64_t j = 0; j < c; ++j) m = x[j] > m || x[j] != x[j] ? x[j] : m;
-  return m;
+  T m[8];
+  for (int k = 0; k < 8; ++k) m[k] = -std::numeric_limits<T>::infinity();
+  int64_t j = 0;
+  for (; j + 8 <= c; j += 8)
+    for (int k = 0; k < 8; ++k) {
+      const T v = x[j + k];
+      m[k] = ((v > m[k]) | (v != v)) ? v : m[k];
+    }
+  for (; j < c; ++j) m[0] = ((x[j] > m[0]) | (x[j] != x[j])) ? x[j] : m[0];
+  T r = m[0];
+  for (int k = 1; k < 8; ++k) r = ((m[k] > r) | (m[k] != m[k])) ? m[k] : r;
+  return r;
 }
 
-// log(sum(exp(x - m))) over the row.
 template <class T>
-inline T log_sum_exp_shifted(const T* x, int64_t c, T m) {
-  T s = T(0);
-  for (int64_t j = 0; j < c; ++j) s += std::exp(x[j] - m);
-  return std::log(s);
+inline T row_sum(const T* x, int64_t c) {
+  T s[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= c; j += 8)
+    for (int k = 0; k < 8; ++k) s[k] += x[j + k];
+  for (; j < c; ++j) s[0] += x[j];
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+// v[j] = exp(v[j]) in place: the vectorised kernels for float32 (runs inline here: a row is far
+// below their threading threshold), libm for float64.
+inline void exp_inplace(float* v, int64_t n) { unary<float>(UnaryOp::exp, n, v, v); }
+inline void exp_inplace(double* v, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) v[j] = std::exp(v[j]);
+}
+
+// e[j] = exp(x[j] - m) and returns their sum.
+template <class T>
+inline T shifted_exp(const T* x, int64_t c, T m, T* e) {
+  for (int64_t j = 0; j < c; ++j) e[j] = x[j] - m;
+  exp_inplace(e, c);
+  return row_sum(e, c);
 }
 
 }  // namespace
@@ -37,13 +66,7 @@ void softmax_rows(int64_t rows, int64_t classes, const T* x, T* out) {
     for (int64_t r = r0; r < r1; ++r) {
       const T* xr = x + r * classes;
       T* o = out + r * classes;
-      const T m = row_max(xr, classes);
-      T s = T(0);
-      for (int64_t j = 0; j < classes; ++j) {
-        const T e = std::exp(xr[j] - m);
-        o[j] = e;
-        s += e;
-      }
+      const T s = shifted_exp(xr, classes, row_max(xr, classes), o);
       for (int64_t j = 0; j < classes; ++j) o[j] = o[j] / s;
     }
   });
@@ -56,7 +79,7 @@ void log_softmax_rows(int64_t rows, int64_t classes, const T* x, T* out) {
       const T* xr = x + r * classes;
       T* o = out + r * classes;
       const T m = row_max(xr, classes);
-      const T lse = log_sum_exp_shifted(xr, classes, m);
+      const T lse = std::log(shifted_exp(xr, classes, m, o));
       for (int64_t j = 0; j < classes; ++j) o[j] = (xr[j] - m) - lse;
     }
   });
@@ -71,12 +94,12 @@ void softmax_xent_rows(int64_t rows, int64_t classes, const T* logits, const T* 
       const T* lr = labels + r * classes;
       T* b = backprop + r * classes;
       const T m = row_max(xr, classes);
-      const T lse = log_sum_exp_shifted(xr, classes, m);
+      const T s = shifted_exp(xr, classes, m, b);
+      const T lse = std::log(s);
       T l = T(0);
       for (int64_t j = 0; j < classes; ++j) {
-        const T ls = (xr[j] - m) - lse;
-        l += lr[j] * ls;
-        b[j] = std::exp(ls) - lr[j];
+        l += lr[j] * ((xr[j] - m) - lse);
+        b[j] = b[j] / s - lr[j];
       }
       loss[r] = -l;
     }
@@ -91,8 +114,9 @@ void sparse_softmax_xent_rows(int64_t rows, int64_t classes, const T* logits, co
       const T* xr = logits + r * classes;
       T* b = backprop + r * classes;
       const T m = row_max(xr, classes);
-      const T lse = log_sum_exp_shifted(xr, classes, m);
-      for (int64_t j = 0; j < classes; ++j) b[j] = std::exp((xr[j] - m) - lse);
+      const T s = shifted_exp(xr, classes, m, b);
+      const T lse = std::log(s);
+      for (int64_t j = 0; j < classes; ++j) b[j] = b[j] / s;
       const int64_t t = static_cast<int64_t>(labels[r]);
       loss[r] = -((xr[t] - m) - lse);
       b[t] -= T(1);
