@@ -5,7 +5,8 @@ tensors), orders it topologically, binds every op to its kernel once, and emits 
 source of a single function: one local variable per live value, one call per op, and a `del`
 right after each value's last use so large intermediates are freed as soon as they die.
 Compiling to Python source (rather than interpreting a step list) makes per-op dispatch a plain
-function call with fast-local loads: well under a microsecond.
+function call with fast-local loads: well under a microsecond. Plans above CODEGEN_MAX_OPS run
+in a slot interpreter instead, because CPython's compiler would dominate their first run.
 """
 
 from __future__ import annotations
