@@ -218,6 +218,10 @@ def _export_collections(graph, collection_list, strip, in_scope):
             if not in_scope(item):
                 continue
             enc = _collection_item(item, strip)
+            if enc is None and hasattr(item, "saver_def"):
+                # A Saver (Scaffold puts one in SAVERS) is carried by the meta graph's own
+                # saver_def, from which import_meta_graph rebuilds it.
+                continue
             if enc is None:
                 warnings.warn("Issue encountered when serializing %s: items of type %s are not "
                               "supported and were skipped." % (key, type(item).__name__))
