@@ -194,42 +194,36 @@ class RandomUniform(Initializer):
                 "dtype": self.dtype.name}
 
 
-class RandomNormal(Initializer):
+class _MeanStddevInitializer(Initializer):
+    # RandomNormal and TruncatedNormal differ only in the random op they call.
+    _sampler = None
+
+    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=_dtypes.float32):
+        self.mean = mean
+        self.stddev = stddev
+        self.seed = seed
+        self.dtype = _assert_float_dtype(dtype)
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        dtype = self.dtype if dtype is None else _dtypes.as_dtype(dtype)
+        return type(self)._sampler(_as_dims(shape), self.mean, self.stddev, dtype,
+                                   seed=self.seed)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed,
+                "dtype": self.dtype.name}
+
+
+class RandomNormal(_MeanStddevInitializer):
     """Initializer that generates tensors with a normal distribution."""
 
-    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=_dtypes.float32):
-        self.mean = mean
-        self.stddev = stddev
-        self.seed = seed
-        self.dtype = _assert_float_dtype(dtype)
-
-    def __call__(self, shape, dtype=None, partition_info=None):
-        dtype = self.dtype if dtype is None else _dtypes.as_dtype(dtype)
-        return random_ops.random_normal(_as_dims(shape), self.mean, self.stddev, dtype,
-                                        seed=self.seed)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed,
-                "dtype": self.dtype.name}
+    _sampler = staticmethod(random_ops.random_normal)
 
 
-class TruncatedNormal(Initializer):
+class TruncatedNormal(_MeanStddevInitializer):
     """Initializer that generates a truncated normal distribution (|x - mean| < 2 stddev)."""
 
-    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=_dtypes.float32):
-        self.mean = mean
-        self.stddev = stddev
-        self.seed = seed
-        self.dtype = _assert_float_dtype(dtype)
-
-    def __call__(self, shape, dtype=None, partition_info=None):
-        dtype = self.dtype if dtype is None else _dtypes.as_dtype(dtype)
-        return random_ops.truncated_normal(_as_dims(shape), self.mean, self.stddev, dtype,
-                                           seed=self.seed)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed,
-                "dtype": self.dtype.name}
+    _sampler = staticmethod(random_ops.truncated_normal)
 
 
 class UniformUnitScaling(Initializer):
