@@ -11,7 +11,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def _run(name, *args):
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+    # The child imports the same installed headwater as this process (with its _C).
+    env = dict(os.environ)
     r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args],
                        capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]

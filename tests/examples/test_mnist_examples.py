@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
 
 def _run(script, *args):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.path.join(ROOT, "src") + os.pathsep + env.get("PYTHONPATH", "")
+    # No PYTHONPATH to src/: the child must import the installed headwater, with its _C.
     r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", script),
                         "--data-dir", SHARED, *args], capture_output=True, text=True, env=env,
                        timeout=600)

@@ -13,12 +13,14 @@ import headwater as tf
 from headwater import saved_model
 from headwater.saved_model import signature_constants, tag_constants
 
-SRC = os.path.join(os.path.dirname(__file__), "..", "..", "src")
 
 
 def _env():
+    # The child must import the very headwater this process uses (the installed one, with its
+    # _C), not the source tree: a fallback kernel there would change the last bits.
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.path.abspath(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(tf.__file__)))
+    env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 

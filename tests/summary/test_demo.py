@@ -19,7 +19,7 @@ MNIST = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "mnist"))
 def test_demo_writes_train_and_test_runs(tmp_path):
     logdir = str(tmp_path / "logs")
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.path.join(ROOT, "src") + os.pathsep + env.get("PYTHONPATH", "")
+    # No PYTHONPATH to src/: the child must import the installed headwater, with its _C.
     out = subprocess.run([sys.executable, DEMO, "--logdir", logdir, "--steps", "120",
                           "--data-dir", MNIST], capture_output=True, text=True, env=env,
                          timeout=300)
