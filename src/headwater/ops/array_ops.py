@@ -1014,14 +1014,18 @@ def _matrix_diag_kernel(op, ctx):
 register_op("MatrixDiag", _matrix_diag_infer, _matrix_diag_kernel)
 
 
+def _check_matrix_rank(op_type, dims, attrs, inputs):
+    if dims is not None and len(dims) < 2:
+        raise _err(op_type, attrs, inputs, "Shape must be at least rank 2 but is rank %d"
+                   % len(dims))
+
+
 def _matrix_diag_part_infer(inputs, attrs):
     x = inputs[0]
     d = x._shape._dims
     if d is None:
         return [(x._dtype, _ts.unknown_shape())]
-    if len(d) < 2:
-        raise _err("MatrixDiagPart", attrs, inputs, "Shape must be at least rank 2 but is "
-                   "rank %d" % len(d))
+    _check_matrix_rank("MatrixDiagPart", d, attrs, inputs)
     m = None if d[-1] is None or d[-2] is None else _pymin(d[-1], d[-2])
     return [(x._dtype, shape_from_tuple(d[:-2] + (m,)))]
 
@@ -1041,9 +1045,7 @@ def _matrix_set_diag_infer(inputs, attrs):
         raise TypeError("Input 'diagonal' of 'MatrixSetDiag' Op has type %s that does not "
                         "match type %s of argument 'input'." % (dg._dtype.name, x._dtype.name))
     d = x._shape._dims
-    if d is not None and len(d) < 2:
-        raise _err("MatrixSetDiag", attrs, inputs, "Shape must be at least rank 2 but is "
-                   "rank %d" % len(d))
+    _check_matrix_rank("MatrixSetDiag", d, attrs, inputs)
     return [(x._dtype, x._shape)]
 
 
@@ -1067,9 +1069,7 @@ register_op("MatrixSetDiag", _matrix_set_diag_infer, _matrix_set_diag_kernel)
 def _matrix_band_part_infer(inputs, attrs):
     x = inputs[0]
     d = x._shape._dims
-    if d is not None and len(d) < 2:
-        raise _err("MatrixBandPart", attrs, inputs, "Shape must be at least rank 2 but is "
-                   "rank %d" % len(d))
+    _check_matrix_rank("MatrixBandPart", d, attrs, inputs)
     return [(x._dtype, x._shape)]
 
 
