@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "common/isa.h"
 #include "common/thread_pool.h"
+#include "optim/optim_table.h"
 
 namespace headwater {
 namespace {
@@ -10,103 +12,82 @@ namespace {
 // Below this many elements one thread streams the buffers faster than two can be woken.
 constexpr int64_t kGrain = int64_t(1) << 16;
 
+const OptimTable* table() {
+  switch (current_isa()) {
+    case Isa::scalar:
+      return &scalar::kOptimTable;
+    case Isa::avx2:
+#if defined(HEADWATER_HAVE_AVX2)
+      return &avx2::kOptimTable;
+#else
+      break;
+#endif
+    case Isa::avx512:
+#if defined(HEADWATER_HAVE_AVX512)
+      return &avx512::kOptimTable;
+#else
+      break;
+#endif
+  }
+  return &scalar::kOptimTable;
+}
+
+const OptimFns<float>& fns(float*) { return table()->f32; }
+const OptimFns<double>& fns(double*) { return table()->f64; }
+
 // Elementwise: each element's update is independent, so any split gives identical results.
 template <class F>
 void for_range(int64_t n, F&& f) {
-  parallel_for(n, kGrain, [&](int64_t b, int64_t e) { f(b, e); });
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) { f(b, e - b); });
 }
 
 }  // namespace
 
 template <class T>
 void apply_gradient_descent(int64_t n, T* var, T alpha, const T* delta) {
-  for_range(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) var[i] = var[i] - delta[i] * alpha;
-  });
+  auto k = fns(var).gradient_descent;
+  for_range(n, [&](int64_t b, int64_t c) { k(c, var + b, alpha, delta + b); });
 }
 
 template <class T>
 void apply_momentum(int64_t n, T* var, T* accum, T lr, const T* grad, T momentum,
                     bool nesterov) {
-  for_range(n, [&](int64_t b, int64_t e) {
-    if (nesterov) {
-      for (int64_t i = b; i < e; ++i) {
-        const T a = accum[i] * momentum + grad[i];
-        accum[i] = a;
-        var[i] = var[i] - (grad[i] * lr + a * momentum * lr);
-      }
-    } else {
-      for (int64_t i = b; i < e; ++i) {
-        const T a = accum[i] * momentum + grad[i];
-        accum[i] = a;
-        var[i] = var[i] - a * lr;
-      }
-    }
+  auto k = fns(var).momentum;
+  for_range(n, [&](int64_t b, int64_t c) {
+    k(c, var + b, accum + b, lr, grad + b, momentum, nesterov);
   });
 }
 
 template <class T>
 void apply_adagrad(int64_t n, T* var, T* accum, T lr, const T* grad, bool update_slots) {
-  for_range(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const T g = grad[i];
-      T a = accum[i];
-      if (update_slots) {
-        a = a + g * g;
-        accum[i] = a;
-      }
-      var[i] = var[i] - g * lr / std::sqrt(a);
-    }
-  });
+  auto k = fns(var).adagrad;
+  for_range(n, [&](int64_t b, int64_t c) { k(c, var + b, accum + b, lr, grad + b, update_slots); });
 }
 
 template <class T>
 void apply_adadelta(int64_t n, T* var, T* accum, T* accum_update, T lr, T rho, T epsilon,
                     const T* grad) {
-  const T one_minus_rho = T(1) - rho;
-  for_range(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const T g = grad[i];
-      const T a = accum[i] * rho + g * g * one_minus_rho;
-      accum[i] = a;
-      const T update = std::sqrt(accum_update[i] + epsilon) / std::sqrt(a + epsilon) * g;
-      var[i] = var[i] - update * lr;
-      accum_update[i] = accum_update[i] * rho + update * update * one_minus_rho;
-    }
+  auto k = fns(var).adadelta;
+  for_range(n, [&](int64_t b, int64_t c) {
+    k(c, var + b, accum + b, accum_update + b, lr, rho, epsilon, grad + b);
   });
 }
 
 template <class T>
 void apply_rms_prop(int64_t n, T* var, T* ms, T* mom, T lr, T rho, T momentum, T epsilon,
                     const T* grad) {
-  const T one_minus_rho = T(1) - rho;
-  for_range(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const T g = grad[i];
-      const T s = ms[i] + (g * g - ms[i]) * one_minus_rho;
-      ms[i] = s;
-      const T m = mom[i] * momentum + g * lr / std::sqrt(s + epsilon);
-      mom[i] = m;
-      var[i] = var[i] - m;
-    }
+  auto k = fns(var).rms_prop;
+  for_range(n, [&](int64_t b, int64_t c) {
+    k(c, var + b, ms + b, mom + b, lr, rho, momentum, epsilon, grad + b);
   });
 }
 
 template <class T>
 void apply_centered_rms_prop(int64_t n, T* var, T* mg, T* ms, T* mom, T lr, T rho, T momentum,
                              T epsilon, const T* grad) {
-  const T one_minus_rho = T(1) - rho;
-  for_range(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const T g = grad[i];
-      const T s = ms[i] + (g * g - ms[i]) * one_minus_rho;
-      ms[i] = s;
-      const T a = mg[i] + (g - mg[i]) * one_minus_rho;
-      mg[i] = a;
-      const T m = mom[i] * momentum + g * lr / std::sqrt(s - a * a + epsilon);
-      mom[i] = m;
-      var[i] = var[i] - m;
-    }
+  auto k = fns(var).centered_rms_prop;
+  for_range(n, [&](int64_t b, int64_t c) {
+    k(c, var + b, mg + b, ms + b, mom + b, lr, rho, momentum, epsilon, grad + b);
   });
 }
 
@@ -116,16 +97,10 @@ void apply_adam(int64_t n, T* var, T* m, T* v, T beta1_power, T beta2_power, T l
   // The bias correction folded into the step size, in T, as TF computes it.
   const T alpha = lr * std::sqrt(T(1) - beta2_power) / (T(1) - beta1_power);
   const T one_minus_b1 = T(1) - beta1, one_minus_b2 = T(1) - beta2;
-  for_range(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const T g = grad[i];
-      const T mi = m[i] + (g - m[i]) * one_minus_b1;
-      m[i] = mi;
-      const T vi = v[i] + (g * g - v[i]) * one_minus_b2;
-      v[i] = vi;
-      const T u = nesterov ? (g * one_minus_b1 + mi * beta1) * alpha : mi * alpha;
-      var[i] = var[i] - u / (std::sqrt(vi) + epsilon);
-    }
+  auto k = fns(var).adam;
+  for_range(n, [&](int64_t b, int64_t c) {
+    k(c, var + b, m + b, v + b, alpha, one_minus_b1, one_minus_b2, beta1, epsilon, grad + b,
+      nesterov);
   });
 }
 

@@ -1,9 +1,9 @@
 // Fused optimizer updates, in place on variable and slot buffers (TF's Apply* ops).
 //
 // Each update makes one pass over its buffers, in the same order of operations as TF's CPU
-// kernels and as headwater's numpy rules (train/training_ops.py). This file is compiled for the
-// baseline ISA only: without FMA instructions nothing can be contracted, so every rounding
-// matches the numpy rules exactly. The updates are memory-bound; SSE2 keeps up with memory.
+// kernels and as headwater's numpy rules (train/training_ops.py). The loops are compiled per ISA
+// (optim_impl.h) without FP contraction; sqrt and division round correctly everywhere, so every
+// ISA matches the numpy rules bit for bit.
 #pragma once
 
 #include <cstdint>

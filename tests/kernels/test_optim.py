@@ -1,7 +1,7 @@
 """headwater._C fused optimizer updates against the numpy rules of train/training_ops.py.
 
 The native updates use the same order of operations and cannot contract into FMAs, so they
-must agree with the numpy rules bit for bit in both dtypes.
+must agree with the numpy rules bit for bit in both dtypes, under every instruction set.
 """
 
 import numpy as np
@@ -34,8 +34,9 @@ GRAD_AT = {"apply_gradient_descent": 1, "apply_momentum": 1, "apply_adagrad": 1,
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c[0] + "".join(map(str, c[4])))
-@pytest.mark.parametrize("n", [1, 7, 1000, 100003])
-def test_matches_numpy_rule(dtype, case, n, restore_threads):
+# 15/17 and 31/33 straddle the AVX2/AVX-512 vector widths; 100003 is split between threads.
+@pytest.mark.parametrize("n", [0, 1, 7, 15, 17, 33, 1000, 100003])
+def test_matches_numpy_rule(dtype, case, n, isa, restore_threads):
     name, rule, nbuf, scalars, flags = case
     rng = np.random.default_rng(n)
     bufs = [rng.uniform(-1, 1, n).astype(dtype)]
