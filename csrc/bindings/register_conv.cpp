@@ -6,6 +6,7 @@
 #include "bindings/common.h"
 #include "bindings/registry.h"
 #include "conv/conv.h"
+#include "conv/winograd.h"
 
 namespace headwater {
 namespace bind {
@@ -240,6 +241,10 @@ void register_conv(py::module_& m) {
   m.def("conv2d_backprop_filter", &conv2d_bwd_filter_py, py::arg("input"),
         py::arg("filter_sizes"), py::arg("out_backprop"), s, d, p,
         "Gradient of conv2d with respect to its filter, shape `filter_sizes` (KH, KW, C, CO).");
+  m.def("set_conv_winograd", &set_winograd_mode, py::arg("mode"),
+        "Winograd policy of float32 stride-1 3x3/5x5 convolutions: 0 picks per shape (default), "
+        "-1 always uses im2col, 2 or 4 force F(2x2) / F(4x4) output tiles wherever they apply.");
+  m.def("get_conv_winograd", &get_winograd_mode, "The policy set by set_conv_winograd.");
   const auto k = py::arg("ksize");
   m.def("max_pool", &pool_py<true>, py::arg("input"), k, s, p,
         "NHWC max pooling; padding positions never win.");

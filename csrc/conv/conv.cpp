@@ -3,10 +3,12 @@
 #include <atomic>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "common/aligned_alloc.h"
 #include "common/thread_pool.h"
+#include "conv/winograd.h"
 #include "gemm/gemm.h"
 
 namespace headwater {
@@ -207,6 +209,9 @@ template <class T>
 void conv2d_fwd(const ConvGeom& g, const T* x, const T* f, T* y) {
   const int64_t M = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.co;
   if (M <= 0 || N <= 0) return;
+  if constexpr (std::is_same_v<T, float>) {
+    if (winograd_conv2d_fwd(g, x, f, y)) return;
+  }
   if (is_pointwise(g)) {
     GemmArgs<T> a = plain_gemm<T>(M, N, K);
     a.a = x, a.a_rs = K, a.a_cs = 1, a.b = f, a.b_rs = N, a.b_cs = 1, a.c = y;
@@ -236,6 +241,9 @@ void conv2d_bwd_input(const ConvGeom& g, const T* f, const T* dy, T* dx) {
   const int64_t per_image = g.oh * g.ow;
   const int64_t in_image = g.h * g.w * g.c;
   if (g.n <= 0 || in_image <= 0) return;
+  if constexpr (std::is_same_v<T, float>) {
+    if (winograd_conv2d_bwd_input(g, f, dy, dx)) return;
+  }
   if (is_pointwise(g)) {
     GemmArgs<T> a = plain_gemm<T>(g.n * per_image, g.c, N);
     a.a = dy, a.a_rs = N, a.a_cs = 1, a.b = f, a.b_rs = 1, a.b_cs = N, a.c = dx;
@@ -275,6 +283,9 @@ void conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df) {
   if (M <= 0) {
     std::memset(df, 0, sizeof(T) * K * N);
     return;
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    if (winograd_conv2d_bwd_filter(g, x, dy, df)) return;
   }
   if (is_pointwise(g)) {
     GemmArgs<T> a = plain_gemm<T>(K, N, M);

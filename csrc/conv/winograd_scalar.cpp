@@ -1,0 +1,5 @@
+// Winograd tile transforms, scalar variant (compiler flags set per file in CMakeLists.txt).
+#define HW_ISA_NS scalar
+#define HW_ISA_LEVEL 0
+#include "common/simd.h"
+#include "conv/winograd_impl.h"
