@@ -148,11 +148,18 @@ void register_gemm(py::module_& m) {
       [] {
         const GemmTable& t = gemm_table();
         py::dict d;
-        d["float32"] = py::make_tuple(t.mr_f32, t.nr_f32);
-        d["float64"] = py::make_tuple(t.mr_f64, t.nr_f64);
+        py::list f32, f64;
+        for (int i = 0; i < t.ntiles_f32; ++i) f32.append(py::make_tuple(t.mr_f32[i], t.nr_f32[i]));
+        for (int i = 0; i < t.ntiles_f64; ++i) f64.append(py::make_tuple(t.mr_f64[i], t.nr_f64[i]));
+        d["float32"] = f32;
+        d["float64"] = f64;
         return d;
       },
-      "Register tile (MR, NR) of the current ISA's GEMM micro-kernel per dtype (for tests).");
+      "Register tiles [(MR, NR), ...] the current ISA's GEMM chooses between per dtype (for "
+      "tests).");
+  m.def(
+      "_gemm_force_tile", [](int index) { set_gemm_forced_tile(index); }, py::arg("index"),
+      "Test hook: use entry `index` of _gemm_tiles() for every product (-1: choose by shape).");
 }
 
 }  // namespace bind

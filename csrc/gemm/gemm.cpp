@@ -1,5 +1,7 @@
 #include "gemm/gemm.h"
 
+#include <atomic>
+
 #include "common/isa.h"
 
 namespace headwater {
@@ -25,7 +27,12 @@ const GemmTable* table_for(Isa isa) {
   return &scalar::kGemmTable;
 }
 
+std::atomic<int> g_forced_tile{-1};
+
 }  // namespace
+
+void set_gemm_forced_tile(int index) { g_forced_tile.store(index, std::memory_order_relaxed); }
+int gemm_forced_tile() { return g_forced_tile.load(std::memory_order_relaxed); }
 
 const GemmTable& gemm_table() { return *table_for(current_isa()); }
 

@@ -34,12 +34,22 @@ struct GemmArgs {
 template <class T>
 void gemm(const GemmArgs<T>& args);
 
+constexpr int kMaxGemmTiles = 3;
+
 struct GemmTable {
   void (*f32)(const GemmArgs<float>&);
   void (*f64)(const GemmArgs<double>&);
-  // Register tile of each dtype, for tests and benchmarks.
-  int mr_f32, nr_f32, mr_f64, nr_f64;
+  // Register tiles the driver chooses between per shape (the first is the default), for tests
+  // and benchmarks.
+  int ntiles_f32, mr_f32[kMaxGemmTiles], nr_f32[kMaxGemmTiles];
+  int ntiles_f64, mr_f64[kMaxGemmTiles], nr_f64[kMaxGemmTiles];
 };
+
+// Test hook: >= 0 makes the driver use that entry of the tile list (clamped to the list)
+// instead of choosing by shape; -1 restores the choice. Results never depend on the tile (each
+// C element is computed the same way in any tile), so this only serves edge-case coverage.
+void set_gemm_forced_tile(int index);
+int gemm_forced_tile();
 
 // The table of the ISA currently selected.
 const GemmTable& gemm_table();

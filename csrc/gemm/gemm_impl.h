@@ -780,32 +780,112 @@ struct Dot {
   }
 };
 
+// Alternative main tiles per ISA and dtype, tried after Cfg's. With AVX-512 float32 an 8 x 32
+// or 4 x 64 tile keeps the FMA ports as busy as 14 x 32 does, and fits the row counts of typical
+// batches (128, 100, 50) without computing padded rows: 14 x 32 wastes 9% of a 128-row product.
+template <class T>
+struct AltTiles {
+  static constexpr int count = 0;
+};
+#if HW_ISA_LEVEL == 2
+template <>
+struct AltTiles<float> {
+  static constexpr int count = 2;
+};
+#endif
+
+template <class T, int I>
+struct AltTile;  // (MR, NV) of alternative I
+template <class T>
+struct AltTile<T, 0> {
+  static constexpr int MR = 8, NV = 2;
+};
+template <class T>
+struct AltTile<T, 1> {
+  static constexpr int MR = 4, NV = 4;
+};
+
+inline int64_t padded(int64_t x, int64_t t) { return (x + t - 1) / t * t; }
+
+// Index of the tile with the least padded area of C (earlier tiles win ties): depends on the
+// shape alone, never on the thread count.
+template <class T>
+int pick_tile(int64_t m, int64_t n) {
+  constexpr int W = Vec<T>::W;
+  int64_t cand_mr[kMaxGemmTiles] = {Cfg<T>::MR, AltTile<T, 0>::MR, AltTile<T, 1>::MR};
+  int64_t cand_nr[kMaxGemmTiles] = {Cfg<T>::NV * W, AltTile<T, 0>::NV * W,
+                                    AltTile<T, 1>::NV * W};
+  const int count = 1 + AltTiles<T>::count;
+  const int forced = gemm_forced_tile();
+  if (forced >= 0) return forced < count ? forced : count - 1;
+  int best = 0;
+  int64_t best_area = padded(m, cand_mr[0]) * padded(n, cand_nr[0]);
+  for (int i = 1; i < count; ++i) {
+    const int64_t area = padded(m, cand_mr[i]) * padded(n, cand_nr[i]);
+    if (area < best_area) {
+      best_area = area;
+      best = i;
+    }
+  }
+  return best;
+}
+
 // Products at most one vector wide (n <= W) use a one-vector-wide tile with more rows, so
-// columns are not wasted on zero padding; everything else uses the main tile. The choice
-// depends on n alone, never on the thread count.
+// columns are not wasted on zero padding; everything else uses the main tile that pads C least.
+// The choice depends on the shape alone, never on the thread count.
 template <class T>
 void gemm_any(const GemmArgs<T>& g) {
   using Main = Gemm<T, Cfg<T>::MR, Cfg<T>::NV>;
   using Narrow = Gemm<T, Cfg<T>::MR_NARROW, 1>;
-  if (g.n <= Vec<T>::W && g.a_cs == 1 && g.k >= Vec<T>::W && g.m > 0 && g.n > 0)
+  if (g.n <= Vec<T>::W && g.a_cs == 1 && g.k >= Vec<T>::W && g.m > 0 && g.n > 0) {
     Dot<T>::run(g);
-  else if (g.n <= Vec<T>::W)
+    return;
+  }
+  if (g.n <= Vec<T>::W) {
     Narrow::run(g);
-  else
-    Main::run(g);
+    return;
+  }
+  if constexpr (AltTiles<T>::count >= 2) {
+    switch (pick_tile<T>(g.m, g.n)) {
+      case 1:
+        return Gemm<T, AltTile<T, 0>::MR, AltTile<T, 0>::NV>::run(g);
+      case 2:
+        return Gemm<T, AltTile<T, 1>::MR, AltTile<T, 1>::NV>::run(g);
+      default:
+        break;
+    }
+  }
+  Main::run(g);
 }
 
 void gemm_f32(const GemmArgs<float>& g) { gemm_any<float>(g); }
 void gemm_f64(const GemmArgs<double>& g) { gemm_any<double>(g); }
 
-using MainF32 = Gemm<float, Cfg<float>::MR, Cfg<float>::NV>;
-using MainF64 = Gemm<double, Cfg<double>::MR, Cfg<double>::NV>;
+template <class T>
+constexpr int tile_count() {
+  return 1 + AltTiles<T>::count;
+}
+template <class T>
+constexpr int tile_mr(int i) {
+  return i == 0 ? Cfg<T>::MR : i == 1 ? AltTile<T, 0>::MR : AltTile<T, 1>::MR;
+}
+template <class T>
+constexpr int tile_nr(int i) {
+  return (i == 0 ? Cfg<T>::NV : i == 1 ? AltTile<T, 0>::NV : AltTile<T, 1>::NV) * Vec<T>::W;
+}
 
 }  // namespace
 
 extern const GemmTable kGemmTable;
-const GemmTable kGemmTable = {&gemm_f32,          &gemm_f64,      MainF32::MR,
-                              MainF32::NR,        MainF64::MR,    MainF64::NR};
+const GemmTable kGemmTable = {
+    &gemm_f32,
+    &gemm_f64,
+    tile_count<float>(),
+    {tile_mr<float>(0), tile_mr<float>(1), tile_mr<float>(2)},
+    {tile_nr<float>(0), tile_nr<float>(1), tile_nr<float>(2)},
+    tile_count<double>(),
+    {tile_mr<double>(0), tile_mr<double>(1), tile_mr<double>(2)},
+    {tile_nr<double>(0), tile_nr<double>(1), tile_nr<double>(2)}};
 
 }  // namespace HW_ISA_NS
 }  // namespace headwater

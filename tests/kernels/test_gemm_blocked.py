@@ -33,15 +33,26 @@ def check(a, b, ta=False, tb=False, **kw):
     return got
 
 
-def tile_edges(isa, dtype):
-    mr, nr = _C._gemm_tiles()[np.dtype(dtype).name]
-    return mr, nr
+@pytest.fixture(params=range(3), ids=lambda i: "tile%d" % i)
+def tile(request):
+    """Forces entry i of the current ISA's tile list (the last one where the list is shorter),
+    so every micro-kernel the driver may choose sees the edge cases."""
+    _C._gemm_force_tile(request.param)
+    try:
+        yield request.param
+    finally:
+        _C._gemm_force_tile(-1)
+
+
+def tile_edges(dtype, index):
+    tiles = _C._gemm_tiles()[np.dtype(dtype).name]
+    return tiles[min(index, len(tiles) - 1)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_tile_edges(isa, dtype):
+def test_tile_edges(isa, dtype, tile):
     rng = np.random.default_rng(7)
-    mr, nr = tile_edges(isa, dtype)
+    mr, nr = tile_edges(dtype, tile)
     ms = sorted({1, mr - 1, mr, mr + 1, 2 * mr + 1, 23})
     ns = sorted({1, 2, nr // 2 - 1, nr // 2, nr // 2 + 1, nr - 1, nr, nr + 1, 2 * nr + 3})
     for m in ms:
@@ -54,7 +65,7 @@ def test_tile_edges(isa, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("k", [127, 128, 129, 255, 257, 383, 384, 385, 769, 1031])
-def test_k_blocks(isa, dtype, k):
+def test_k_blocks(isa, dtype, k, tile):
     rng = np.random.default_rng(k)
     a = rng.uniform(-1, 1, (29, k)).astype(dtype)
     b = rng.uniform(-1, 1, (k, 37)).astype(dtype)
@@ -64,7 +75,7 @@ def test_k_blocks(isa, dtype, k):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("m,k,n", [(131, 67, 263), (300, 20, 7), (7, 300, 2100), (257, 129, 3)])
-def test_multi_block_shapes(isa, dtype, m, k, n):
+def test_multi_block_shapes(isa, dtype, m, k, n, tile):
     # m > MC and n > NC on some shapes, so several ic / jc blocks and panels are visited.
     rng = np.random.default_rng(m * n)
     a = rng.uniform(-1, 1, (m, k)).astype(dtype)
@@ -75,7 +86,7 @@ def test_multi_block_shapes(isa, dtype, m, k, n):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_bias_relu_epilogue(isa, dtype):
+def test_bias_relu_epilogue(isa, dtype, tile):
     rng = np.random.default_rng(3)
     for m, k, n in [(1, 1, 1), (5, 3, 10), (37, 300, 41), (100, 257, 33), (4, 0, 6)]:
         a = rng.uniform(-1, 1, (m, k)).astype(dtype)
@@ -159,3 +170,23 @@ def test_narrow_dot_path(isa, dtype, restore_threads):
         outs.append(check(a[:, ::2], b[::2]))
     for i in range(3, len(outs)):
         np.testing.assert_array_equal(outs[i], outs[i % 3])
+
+
+@pytest.mark.parametrize("m,n", [(128, 256), (100, 784), (50, 1024), (13, 40), (512, 512)])
+def test_every_tile_gives_identical_results(isa, m, n):
+    # The tile chosen per shape must not change any bit of C: each element is one k-ordered
+    # chain of FMAs per k block in every micro-kernel.
+    rng = np.random.default_rng(m + n)
+    a = rng.uniform(-1, 1, (m, 300)).astype(np.float32)
+    b = rng.uniform(-1, 1, (300, n)).astype(np.float32)
+    bias = rng.uniform(-1, 1, n).astype(np.float32)
+    outs = []
+    try:
+        for i in range(len(_C._gemm_tiles()["float32"])):
+            _C._gemm_force_tile(i)
+            outs.append(_C.matmul(a, b, bias=bias, relu=True))
+    finally:
+        _C._gemm_force_tile(-1)
+    outs.append(_C.matmul(a, b, bias=bias, relu=True))
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
