@@ -83,19 +83,25 @@ class ThreadPool {
     n_ = n;
     nchunks_ = nchunks;
     error_ = nullptr;
-    pending_.store(nchunks - 1, std::memory_order_relaxed);
+    pending_.store(nchunks, std::memory_order_relaxed);
+    uint64_t gen;
     bool wake;
     {
       std::lock_guard<std::mutex> lk(m_);
-      ++generation_;
+      gen = ++generation_;
+      next_.store(gen << 16, std::memory_order_release);
       // The chunk count travels in the same word as the generation, so workers without a chunk
       // never read the other job fields, which the next job may already be rewriting.
-      word_.store((generation_ << 16) | static_cast<uint64_t>(nchunks), std::memory_order_release);
+      word_.store((gen << 16) | static_cast<uint64_t>(nchunks), std::memory_order_release);
       wake = sleepers_ > 0;
     }
     if (wake) cv_work_.notify_all();
 
-    run_chunk(0);
+    // The caller claims chunks like any worker: a worker that is asleep (waking one costs tens
+    // of microseconds) or descheduled on a busy machine leaves its chunk to the caller instead
+    // of stalling the whole region. Chunk bounds are fixed, so who runs a chunk never changes
+    // the result.
+    claim_chunks(gen, nchunks);
 
     auto done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
     if (!spin_until(done)) {
@@ -110,6 +116,27 @@ class ThreadPool {
   }
 
  private:
+  // Runs unclaimed chunks of job `gen` until none is left. The generation sits in the same
+  // word as the next index, so a thread still looking at a finished job can never claim a
+  // chunk of the next one by mistake.
+  void claim_chunks(uint64_t gen, int nchunks) {
+    uint64_t cur = next_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((cur >> 16) != gen) return;
+      const int i = static_cast<int>(cur & 0xffffu);
+      if (i >= nchunks) return;
+      if (!next_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel,
+                                       std::memory_order_acquire))
+        continue;
+      run_chunk(i);
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lk(m_);
+        cv_done_.notify_one();
+      }
+      cur = next_.load(std::memory_order_acquire);
+    }
+  }
+
   void run_chunk(int i) {
     const int64_t begin = chunk_bound(i);
     const int64_t end = chunk_bound(i + 1);
@@ -147,12 +174,9 @@ class ThreadPool {
       }
       if (stop_.load()) return;
       seen = w >> 16;
-      if (id >= static_cast<int>(w & 0xffffu)) continue;
-      run_chunk(id);
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard<std::mutex> lk(m_);
-        cv_done_.notify_one();
-      }
+      const int nchunks = static_cast<int>(w & 0xffffu);
+      if (id >= nchunks) continue;
+      claim_chunks(seen, nchunks);
     }
   }
 
@@ -164,7 +188,8 @@ class ThreadPool {
   uint64_t generation_ = 0;          // guarded by m_
   int sleepers_ = 0;                 // guarded by m_
   std::atomic<uint64_t> word_{0};    // generation << 16 | chunk count
-  std::atomic<int> pending_{0};      // chunks not yet finished by workers
+  std::atomic<uint64_t> next_{0};    // generation << 16 | next unclaimed chunk
+  std::atomic<int> pending_{0};      // chunks not yet finished
   std::atomic<bool> stop_{false};
   // Job fields: written by the caller before word_ is published, read only by workers that
   // own a chunk, and not rewritten until all of those have finished (pending_ == 0).

@@ -2,7 +2,8 @@
 //
 // parallel_for(n, grain, fn) splits [0, n) into `c = min(threads, n / grain)` contiguous chunks
 // of near-equal size (chunk i is [n*i/c, n*(i+1)/c)), so for a fixed thread count every call
-// splits identically, whatever the scheduling. The caller always runs chunk 0. Work of at most
+// splits identically, whatever the scheduling. Chunks go to whichever thread claims them first
+// (the caller too), so a chunk must not depend on the thread that runs it. Work of at most
 // `grain` items, nested calls and calls that find the pool busy (another Python thread is using
 // it) run inline as one chunk, so a kernel must give the same result for any chunking; the
 // elementwise and GEMM kernels do, since each output element is computed by one thread.
