@@ -55,39 +55,49 @@ def lit(x):
     return repr(float(x)) + "f"
 
 
-def expr(row, names):
-    terms = []
-    for c, v in zip(row, names):
-        if c == 0:
-            continue
-        if c == 1:
-            terms.append(("+", v))
-        elif c == -1:
-            terms.append(("-", v))
-        elif c > 0:
-            terms.append(("+", f"{lit(c)} * {v}"))
-        else:
-            terms.append(("-", f"{lit(-c)} * {v}"))
+def vexpr(row, names, consts):
+    """Vec<float> expression for sum_j row[j] * names[j]; constants go into `consts`."""
+    terms = [(c, v) for c, v in zip(row, names) if c != 0]
     if not terms:
-        return "0.0f"
-    s = ("-" if terms[0][0] == "-" else "") + terms[0][1]
-    for sign, t in terms[1:]:
-        s += f" {sign} {t}"
-    return s
+        return "V::zero()"
+    # Start from a +1 term when there is one (no negation needed).
+    terms.sort(key=lambda t: 0 if t[0] == 1 else 1)
+
+    def k(c):
+        name = "k" + lit(c).replace("-", "m").replace(".", "_").replace("f", "")
+        consts[name] = c
+        return name
+
+    c, v = terms[0]
+    acc = v if c == 1 else f"V::mul({k(c)}, {v})"
+    for c, v in terms[1:]:
+        if c == 1:
+            acc = f"V::add({acc}, {v})"
+        elif c == -1:
+            acc = f"V::sub({acc}, {v})"
+        else:
+            acc = f"V::fmadd({k(c)}, {v}, {acc})"
+    return acc
 
 
 def xform(name, mat):
-    """out_i = sum_j mat[i][j] * in_j over L lanes; in/out strided between the j / i."""
+    """out_i = sum_j mat[i][j] * in_j over L lanes; in/out strided between the j / i. All
+    inputs are loaded before any output is stored, so in and out may alias (in place)."""
     nin, nout = len(mat[0]), len(mat)
-    lines = [f"  template <int L>",
-             f"  static inline void {name}(const float* __restrict in, int64_t is, "
-             f"float* __restrict out, int64_t os) {{",
-             f"    for (int l = 0; l < L; ++l) {{"]
     names = [f"x{j}" for j in range(nin)]
+    consts = {}
+    body = [f"      V::store(out + {i} * os + l, {vexpr(mat[i], names, consts)});"
+            for i in range(nout)]
+    lines = [f"  template <int L>",
+             f"  static inline void {name}(const float* in, int64_t is, float* out, int64_t os) {{",
+             "    using V = Vec<float>;",
+             "    using reg = V::reg;"]
+    for cname, c in sorted(consts.items()):
+        lines.append(f"    const reg {cname} = V::set1({lit(c)});")
+    lines += ["    for (int l = 0; l < L; l += V::W) {"]
     for j in range(nin):
-        lines.append(f"      const float x{j} = in[{j} * is + l];")
-    for i in range(nout):
-        lines.append(f"      out[{i} * os + l] = {expr(mat[i], names)};")
+        lines.append(f"      const reg x{j} = V::load(in + {j} * is + l);")
+    lines += body
     lines += ["    }", "  }"]
     return lines
 

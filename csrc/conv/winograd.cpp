@@ -1,6 +1,7 @@
 #include "conv/winograd.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -109,9 +110,19 @@ Variant choose(const ConvGeom& g, int64_t cin, int64_t cout, int64_t oh, int64_t
   return make_variant(waste(4) < 0.9 * waste(2) ? 4 : 2, r);
 }
 
+// Dev-only override of kBlockBytes (HEADWATER_WINOGRAD_BLOCK_KB) for tuning sweeps; read once.
+int64_t block_bytes() {
+  static const int64_t b = [] {
+    const char* e = std::getenv("HEADWATER_WINOGRAD_BLOCK_KB");
+    const long kb = e ? std::atol(e) : 0;
+    return kb > 0 ? int64_t(kb) << 10 : kBlockBytes;
+  }();
+  return b;
+}
+
 int64_t block_tiles(const Variant& v, int64_t c1, int64_t c2, int64_t tiles) {
   const int64_t per_tile = int64_t(v.n()) * v.n() * (c1 + c2) * int64_t(sizeof(float));
-  int64_t t = kBlockBytes / per_tile;
+  int64_t t = block_bytes() / per_tile;
   t = t < 28 ? 28 : t / 28 * 28;  // whole 14- and 4-row GEMM tiles
   return t < tiles ? t : tiles;
 }
@@ -248,10 +259,12 @@ bool winograd_conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* 
       k.input(wg, x, t0, nt, vb);
       k.grad(wg, dy, t0, nt, wb);
       GemmArgs<float> a;
-      a.batch = nn, a.m = C, a.n = Co, a.k = nt;
-      a.a = vb, a.a_bs = nt * C, a.a_rs = 1, a.a_cs = C;
-      a.b = wb, a.b_bs = nt * Co, a.b_rs = Co, a.b_cs = 1;
-      a.c = out, a.c_bs = CC, a.c_rs = Co;
+      // S[e] is kept as (Co x C) = W[e]^T V[e]: Cout usually has more rows to fill the
+      // GEMM's row tiles than Cin.
+      a.batch = nn, a.m = Co, a.n = C, a.k = nt;
+      a.a = wb, a.a_bs = nt * Co, a.a_rs = 1, a.a_cs = Co;
+      a.b = vb, a.b_bs = nt * C, a.b_rs = C, a.b_cs = 1;
+      a.c = out, a.c_bs = CC, a.c_rs = C;
       a.accumulate = !first;
       gemm<float>(a);
       first = false;
@@ -261,15 +274,18 @@ bool winograd_conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* 
   float gm[8][5];
   for (int a = 0; a < n; ++a)
     for (int i = 0; i < r; ++i) gm[a][i] = static_cast<float>(v.gmat[a * r + i]);
-  parallel_for(C, 4, [&](int64_t c0, int64_t c1) {
-    float acc[64 * 64];  // [a][b] for one (c, block of co)
+  // S is [e][co][c] and df [i][j][c][co]: work on (co, block of c) so the sums run along
+  // contiguous c, then write df with a stride of Co.
+  parallel_for(Co, 4, [&](int64_t o0, int64_t o1) {
+    float acc[64 * 64];     // [a][b] for one (co, block of c)
     float tmp[8 * 5 * 64];  // [a][j]
-    for (int64_t c = c0; c < c1; ++c)
-      for (int64_t q0 = 0; q0 < Co; q0 += 64) {
-        const int64_t ql = Co - q0 < 64 ? Co - q0 : 64;
+    float res[5 * 5 * 64];  // [i][j]
+    for (int64_t o = o0; o < o1; ++o)
+      for (int64_t q0 = 0; q0 < C; q0 += 64) {
+        const int64_t ql = C - q0 < 64 ? C - q0 : 64;
         for (int64_t e = 0; e < nn; ++e) {
           float* ac = acc + e * 64;
-          const float* s0 = s + e * CC + c * Co + q0;
+          const float* s0 = s + e * CC + o * C + q0;
           for (int64_t q = 0; q < ql; ++q) ac[q] = s0[q];
           for (int64_t sl = 1; sl < slots; ++sl) {
             const float* sp = s0 + sl * nn * CC;
@@ -288,13 +304,15 @@ bool winograd_conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* 
           }
         for (int i = 0; i < r; ++i)
           for (int j = 0; j < r; ++j) {
-            float* d = df + (i * r + j) * CC + c * Co + q0;
+            float* d = res + (i * r + j) * 64;
             for (int64_t q = 0; q < ql; ++q) d[q] = 0.0f;
             for (int a = 0; a < n; ++a) {
               const float gv = gm[a][i];
               const float* t = tmp + (a * r + j) * 64;
               for (int64_t q = 0; q < ql; ++q) d[q] += gv * t[q];
             }
+            float* dst = df + (i * r + j) * CC + q0 * Co + o;
+            for (int64_t q = 0; q < ql; ++q) dst[q * Co] = d[q];
           }
       }
   });

@@ -39,6 +39,10 @@ struct TileIter {
   }
 };
 
+inline void copy16(float* __restrict d, const float* __restrict s) {
+  std::memcpy(d, s, sizeof(float) * L);
+}
+
 inline void copy_lanes(float* __restrict d, const float* __restrict s, int64_t cl) {
   for (int64_t l = 0; l < cl; ++l) d[l] = s[l];
   for (int64_t l = cl; l < L; ++l) d[l] = 0.0f;
@@ -67,16 +71,27 @@ void input_xform(const WinoGeom& g, const float* x, int64_t t0, int64_t nt, floa
         rs = g.w * C;
         cs = C;
       } else {
+        // Valid columns [j0, j1) of the window are the same for every row.
+        const int64_t j0 = x0 < 0 ? (-x0 < N ? -x0 : N) : 0;
+        int64_t j1 = g.w - x0 < N ? g.w - x0 : N;
+        if (j1 < j0) j1 = j0;
         for (int i = 0; i < N; ++i) {
           const int64_t iy = y0 + i;
-          for (int j = 0; j < N; ++j) {
-            const int64_t ix = x0 + j;
-            float* dd = d + (i * N + j) * L;
-            if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w)
-              copy_lanes(dd, xn + (iy * g.w + ix) * C + c0, cl);
-            else
-              std::memset(dd, 0, sizeof(float) * L);
+          float* dr = d + i * N * L;
+          if (iy < 0 || iy >= g.h) {
+            std::memset(dr, 0, sizeof(float) * N * L);
+            continue;
           }
+          std::memset(dr, 0, sizeof(float) * L * j0);
+          if (j1 > j0) {
+            const float* s = xn + (iy * g.w + x0 + j0) * C + c0;
+            if (cl == L) {
+              for (int64_t j = j0; j < j1; ++j) copy16(dr + j * L, s + (j - j0) * C);
+            } else {
+              for (int64_t j = j0; j < j1; ++j) copy_lanes(dr + j * L, s + (j - j0) * C, cl);
+            }
+          }
+          std::memset(dr + j1 * L, 0, sizeof(float) * L * (N - j1));
         }
         src = d;
         rs = N * L;
@@ -127,13 +142,16 @@ void output_xform(const WinoGeom& g, const float* m, int64_t t0, int64_t nt, flo
           X::template at<L>(tmp + i * N * L, L, yn + ((oy0 + i) * g.ow + ox0) * C + c0, C);
       } else {
         for (int i = 0; i < M; ++i) X::template at<L>(tmp + i * N * L, L, out + i * M * L, L);
-        for (int i = 0; i < M; ++i) {
-          if (oy0 + i >= g.oh) break;
-          for (int k = 0; k < M; ++k) {
-            if (ox0 + k >= g.ow) break;
-            float* dst = yn + ((oy0 + i) * g.ow + ox0 + k) * C + c0;
-            const float* s = out + (i * M + k) * L;
-            for (int64_t l = 0; l < cl; ++l) dst[l] = s[l];
+        const int64_t mi = g.oh - oy0 < M ? g.oh - oy0 : M;
+        const int64_t mk = g.ow - ox0 < M ? g.ow - ox0 : M;
+        for (int64_t i = 0; i < mi; ++i) {
+          float* dst = yn + ((oy0 + i) * g.ow + ox0) * C + c0;
+          const float* s = out + i * M * L;
+          if (cl == L) {
+            for (int64_t k = 0; k < mk; ++k) copy16(dst + k * C, s + k * L);
+          } else {
+            for (int64_t k = 0; k < mk; ++k)
+              for (int64_t l = 0; l < cl; ++l) dst[k * C + l] = s[k * L + l];
           }
         }
       }
@@ -165,14 +183,22 @@ void grad_xform(const WinoGeom& g, const float* dy, int64_t t0, int64_t nt, floa
         rs = g.ow * C;
         cs = C;
       } else {
-        for (int i = 0; i < M; ++i)
-          for (int k = 0; k < M; ++k) {
-            float* dd = d + (i * M + k) * L;
-            if (oy0 + i < g.oh && ox0 + k < g.ow)
-              copy_lanes(dd, dn + ((oy0 + i) * g.ow + ox0 + k) * C + c0, cl);
-            else
-              std::memset(dd, 0, sizeof(float) * L);
+        const int64_t mi = g.oh - oy0 < M ? g.oh - oy0 : M;
+        const int64_t mk = g.ow - ox0 < M ? g.ow - ox0 : M;
+        for (int64_t i = 0; i < M; ++i) {
+          float* dr = d + i * M * L;
+          if (i >= mi) {
+            std::memset(dr, 0, sizeof(float) * M * L);
+            continue;
           }
+          const float* s = dn + ((oy0 + i) * g.ow + ox0) * C + c0;
+          if (cl == L) {
+            for (int64_t k = 0; k < mk; ++k) copy16(dr + k * L, s + k * C);
+          } else {
+            for (int64_t k = 0; k < mk; ++k) copy_lanes(dr + k * L, s + k * C, cl);
+          }
+          std::memset(dr + mk * L, 0, sizeof(float) * L * (M - mk));
+        }
         src = d;
         rs = M * L;
         cs = L;
