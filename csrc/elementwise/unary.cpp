@@ -1,5 +1,7 @@
 #include "elementwise/unary.h"
 
+#include <atomic>
+
 #include "common/isa.h"
 #include "common/thread_pool.h"
 
@@ -64,10 +66,19 @@ void unary(UnaryOp op, int64_t n, const T* x, T* y) {
     fn(n, x, y);
     return;
   }
+  // Blocks are claimed from a shared counter rather than split in fixed halves: on a shared
+  // machine a worker often starts tens of microseconds late, and the caller then simply takes
+  // more blocks. Every element is computed the same way whoever takes its block.
   const int64_t blocks = (n + kBlock - 1) / kBlock;
-  parallel_for(blocks, 4, [&](int64_t b0, int64_t b1) {
-    const int64_t i0 = b0 * kBlock, i1 = b1 * kBlock < n ? b1 * kBlock : n;
-    fn(i1 - i0, x + i0, y + i0);
+  std::atomic<int64_t> next{0};
+  const int64_t parts = blocks < get_num_threads() ? blocks : get_num_threads();
+  parallel_for(parts, 1, [&](int64_t, int64_t) {
+    for (;;) {
+      const int64_t b = next.fetch_add(1, std::memory_order_relaxed);
+      if (b >= blocks) break;
+      const int64_t i0 = b * kBlock, i1 = i0 + kBlock < n ? i0 + kBlock : n;
+      fn(i1 - i0, x + i0, y + i0);
+    }
   });
 }
 

@@ -78,10 +78,25 @@ struct F {
   static i ori(i a, i b) { return _mm512_or_si512(a, b); }
   static i bits(f a) { return _mm512_castps_si512(a); }
   static f from_bits(i a) { return _mm512_castsi512_ps(a); }
+  static f round(f a) {
+    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  // a * 2^n for integral n, exact over/underflow (denormal results rounded once).
+  static f scalef(f a, f n) { return _mm512_scalef_ps(a, n); }
+  // (VRANGEPS would clamp in one instruction but turns a NaN into the bound.)
+  // MAXPS/MINPS return the second operand for a NaN, so NaN x passes through both clamps.
+  static f clamp_abs(f x, f c) { return min(c, max(sub(_mm512_setzero_ps(), c), x)); }
+  // -min(|x|, c).
+  static f neg_clamp_abs(f x, f c) {
+    return max(sub(_mm512_setzero_ps(), c),
+               _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(x),
+                                                   _mm512_set1_epi32(int(0x80000000u)))));
+  }
+  // One VPTERNLOGD: bits of `sign` where the mask has the sign bit, else bits of `mag`.
   static f copysign(f mag, f sign) {
-    return _mm512_castsi512_ps(_mm512_or_si512(
-        _mm512_and_si512(_mm512_castps_si512(mag), _mm512_set1_epi32(0x7fffffff)),
-        _mm512_and_si512(_mm512_castps_si512(sign), _mm512_set1_epi32(int(0x80000000u)))));
+    return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+        _mm512_castps_si512(mag), _mm512_castps_si512(sign),
+        _mm512_set1_epi32(int(0x80000000u)), 0xd8));
   }
 };
 #else
@@ -121,6 +136,25 @@ struct F {
   static i ori(i a, i b) { return _mm256_or_si256(a, b); }
   static i bits(f a) { return _mm256_castps_si256(a); }
   static f from_bits(i a) { return _mm256_castsi256_ps(a); }
+  static f round(f a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // a * 2^n for integral n in [-252, 254] as two power-of-two factors, so results that
+  // overflow or are denormal come out right (a NaN a stays NaN whatever n holds).
+  static f scalef(f a, f n) {
+    const i ni = _mm256_cvtps_epi32(n);
+    const i n1 = _mm256_srai_epi32(ni, 1);
+    const i n2 = _mm256_sub_epi32(ni, n1);
+    const i bias = _mm256_set1_epi32(127);
+    const f s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+    const f s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(a, s1), s2);
+  }
+  // copysign(min(|x|, c), x); MAXPS/MINPS return the second operand for a NaN, so NaN x
+  // passes through.
+  static f clamp_abs(f x, f c) { return min(c, max(sub(_mm256_setzero_ps(), c), x)); }
+  static f neg_clamp_abs(f x, f c) {
+    return max(sub(_mm256_setzero_ps(), c),
+               _mm256_or_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(int(0x80000000u)))));
+  }
   static f copysign(f mag, f sign) {
     return _mm256_castsi256_ps(_mm256_or_si256(
         _mm256_and_si256(_mm256_castps_si256(mag), _mm256_set1_epi32(0x7fffffff)),
@@ -131,29 +165,31 @@ struct F {
 
 using f = F::f;
 
-// e^x: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two so n ln2 is exact), a degree-6
-// polynomial for e^r, then the scale 2^n applied as two factors 2^(n/2) * 2^(n - n/2) so results
-// that overflow or are denormal come out right without special cases. Inputs are clamped to
-// [-104, 89] first (e^x is 0 or inf beyond); a NaN passes through the clamp unchanged.
-inline f exp_f(f x) {
-  x = F::min(F::set1(89.0f), F::max(F::set1(-104.0f), x));
-  const f n = F::to_float(F::round_int(F::mul(x, F::set1(1.44269504088896341f))));
-  f r = F::fma(n, F::set1(-0.693359375f), x);
-  r = F::fma(n, F::set1(2.12194440e-4f), r);
-  f p = F::set1(1.9875691500e-4f);
-  p = F::fma(p, r, F::set1(1.3981999507e-3f));
-  p = F::fma(p, r, F::set1(8.3334519073e-3f));
-  p = F::fma(p, r, F::set1(4.1665795894e-2f));
-  p = F::fma(p, r, F::set1(1.6666665459e-1f));
-  p = F::fma(p, r, F::set1(5.0000001201e-1f));
-  p = F::fma(p, F::mul(r, r), F::add(r, F::set1(1.0f)));
-  const F::i ni = F::round_int(n);
-  const F::i n1 = F::srai1(ni);
-  const F::i n2 = F::subi(ni, n1);
-  const f s1 = F::from_bits(F::shl23(F::addi(n1, F::set1i(127))));
-  const f s2 = F::from_bits(F::shl23(F::addi(n2, F::set1i(127))));
-  return F::mul(F::mul(p, s1), s2);
+constexpr float kLog2e = 1.44269504088896341f;
+// ln 2 split so that n * (kLn2Hi + kLn2Lo) carries ~48 bits: with FMAs the reduction
+// x - n ln2 stays accurate to |n| = 150 and beyond.
+constexpr float kLn2Hi = 0.693147182464599609375f;
+constexpr float kLn2Lo = -1.904654299957768e-09f;
+
+// e^x for x already clamped to [-104, 104] (or NaN): x = n ln2 + r with |r| <= ln2/2, a
+// degree-5 minimax polynomial for e^r (relative error 1.1e-7 before rounding), then the exact
+// scale by 2^n (scalef: overflow gives inf, deep underflow 0, denormals rounded once).
+// 11 vector instructions in all, no integer work.
+inline f exp_clamped(f x) {
+  const f n = F::round(F::mul(x, F::set1(kLog2e)));
+  f r = F::fma(n, F::set1(-kLn2Hi), x);
+  r = F::fma(n, F::set1(-kLn2Lo), r);
+  f p = F::set1(8.312049321830273e-3f);
+  p = F::fma(p, r, F::set1(4.189449921250343e-2f));
+  p = F::fma(p, r, F::set1(1.6667133569717407e-1f));
+  p = F::fma(p, r, F::set1(4.999920129776001e-1f));
+  p = F::fma(p, r, F::set1(1.0f));
+  p = F::fma(p, r, F::set1(1.0f));
+  return F::scalef(p, n);
 }
+
+// e^x: beyond |x| = 104 the result is inf or 0 anyway, so one clamp covers +-inf.
+inline f exp_f(f x) { return exp_clamped(F::clamp_abs(x, F::set1(104.0f))); }
 
 // log x: x = m 2^e with m in [sqrt(1/2), sqrt(2)), then log(1 + (m - 1)) by a polynomial.
 // Denormals are scaled by 2^23 first; x < 0 gives NaN, 0 gives -inf, inf stays inf.
@@ -193,36 +229,51 @@ inline f log_f(f x) {
   return r;
 }
 
-// tanh: an odd polynomial below |x| = 0.625, else sign(x) (1 - 2 / (e^(2|x|) + 1)).
+// tanh |x| = -m / (2 + m) with m = expm1(-2|x|) in (-1, 0]: no cancellation anywhere, so the
+// relative error stays a few ulp from 0 (denormals included) to 1. |x| is clamped to 10, where
+// tanh already rounds to 1. expm1(y) = 2^n (expm1(r) + 1) - 1 with y = n ln2 + r, where
+// 2^n - 1 is exact down to n = -24 (within an ulp of -1 below) and expm1(r) is a degree-6
+// minimax polynomial. The reduction works on h = -r / 2 = |x| + n ln2 / 2 so that -2|x| is
+// never formed; the polynomial's coefficients absorb the powers of -2 exactly.
 inline f tanh_f(f x) {
-  const f ax = F::abs(x);
-  const f z = F::mul(x, x);
-  f p = F::set1(-5.70498872745e-3f);
-  p = F::fma(p, z, F::set1(2.06390887954e-2f));
-  p = F::fma(p, z, F::set1(-5.37397155531e-2f));
-  p = F::fma(p, z, F::set1(1.33314422036e-1f));
-  p = F::fma(p, z, F::set1(-3.33332819422e-1f));
-  const f small = F::fma(F::mul(p, z), x, x);
-  const f t = exp_f(F::add(ax, ax));
-  const f big = F::sub(F::set1(1.0f), F::div(F::set1(2.0f), F::add(t, F::set1(1.0f))));
-  // copysign on both branches: the polynomial turns -0 into +0.
-  f r = F::copysign(F::select(F::lt(ax, F::set1(0.625f)), big, small), x);
-  return F::select(F::unord(x), r, x);
+  const f a = F::min(F::set1(10.0f), F::abs(x));  // NaN stays NaN (MINPS returns operand 2)
+  const f n = F::round(F::mul(a, F::set1(-2.0f * kLog2e)));
+  f h = F::fma(n, F::set1(0.5f * kLn2Hi), a);
+  h = F::fma(n, F::set1(0.5f * kLn2Lo), h);
+  // expm1(-2h) = h (-2 + 4 c2 h - 8 c3 h^2 + 16 c4 h^3 - 32 c5 h^4 + 64 c6 h^5)
+  f q = F::set1(64.0f * 1.3882395578548312e-3f);
+  q = F::fma(q, h, F::set1(-32.0f * 8.367180824279785e-3f));
+  q = F::fma(q, h, F::set1(16.0f * 4.166722297668457e-2f));
+  q = F::fma(q, h, F::set1(-8.0f * 1.6666539013385773e-1f));
+  q = F::fma(q, h, F::set1(4.0f * 4.999999701976776e-1f));
+  q = F::fma(q, h, F::set1(-2.0f));
+  q = F::mul(q, h);
+  const f s = F::scalef(F::set1(1.0f), n);
+  const f m = F::fma(s, q, F::sub(s, F::set1(1.0f)));
+  const f t = F::div(m, F::sub(F::set1(-2.0f), m));  // -m / (2 + m) >= 0 (or -0)
+  return F::copysign(t, x);
 }
 
-// sigmoid: e = e^-|x|, 1 / (1 + e) for x >= 0 and e / (1 + e) below, so tiny results of very
-// negative x keep their relative accuracy.
+// sigmoid: e = e^-|x| (never overflows), then 1 / (1 + e) for x >= 0 and e / (1 + e) below,
+// so the tiny results of very negative x keep their relative accuracy. One division.
 inline f sigmoid_f(f x) {
-  const f e = exp_f(F::sub(F::set1(0.0f), F::abs(x)));
-  const f s = F::div(F::set1(1.0f), F::add(F::set1(1.0f), e));
-  const f r = F::select(F::ge(x, F::set1(0.0f)), F::mul(e, s), s);
-  return F::select(F::unord(x), r, x);
+  const f e = exp_clamped(F::neg_clamp_abs(x, F::set1(104.0f)));
+  const f num = F::select(F::lt(x, F::set1(0.0f)), F::set1(1.0f), e);
+  return F::div(num, F::add(F::set1(1.0f), e));
 }
 
 template <f (*OP)(f)>
 void vec_loop(int64_t n, const float* x, float* y) {
   constexpr int W = F::W;
   int64_t i = 0;
+  // Two independent vectors per iteration keep both FMA pipes busy across the dependency
+  // chains of one evaluation.
+  for (; i + 2 * W <= n; i += 2 * W) {
+    const f a = OP(F::load(x + i));
+    const f b = OP(F::load(x + i + W));
+    F::store(y + i, a);
+    F::store(y + i + W, b);
+  }
   for (; i + W <= n; i += W) F::store(y + i, OP(F::load(x + i)));
   if (i < n) {
     // The tail goes through the same vector code via a padded copy.

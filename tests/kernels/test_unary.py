@@ -83,3 +83,41 @@ def test_out_and_threads(dtype, restore_threads):
         _C.exp(x, np.empty(3, dtype))
     with pytest.raises(TypeError, match="unsupported dtype int32"):
         _C.exp(np.ones(3, np.int32))
+
+
+def test_float32_boundaries(isa):
+    """exp/sigmoid around the overflow and underflow thresholds and across the denormal range,
+    tanh where it rounds to 1: within 1e-6 relative, or one denormal step, of float64."""
+    f32 = np.float32
+    tiny = float(np.finfo(f32).smallest_subnormal)
+    big = np.nextafter(f32(np.log(np.finfo(f32).max)), f32(0))
+    x = np.concatenate([np.linspace(-104, -85, 4001), np.linspace(86, 89, 601),
+                        [big, np.nextafter(big, f32(100)), -103.9, -103.2, -87.33655]]).astype(f32)
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        want = {"exp": np.exp(x64), "sigmoid": np.exp(-np.logaddexp(0, -x64))}
+        for name, w in want.items():
+            got = getattr(_C, name)(x).astype(np.float64)
+            w32 = w.astype(f32).astype(np.float64)
+            assert np.array_equal(np.isinf(got), np.isinf(w32)), name
+            fin = np.isfinite(w32)
+            err = np.abs(got[fin] - w[fin])
+            assert np.all(err <= np.maximum(1e-6 * np.abs(w[fin]), tiny)), name
+    assert _C.exp(np.array([big], f32))[0] < np.inf
+    assert _C.exp(np.array([np.nextafter(big, f32(100))], f32))[0] == np.inf
+    t = _C.tanh(np.array([10.0, 20.0, -10.0, 1e30, np.finfo(f32).max], f32))
+    np.testing.assert_array_equal(t, [1, 1, -1, 1, 1])
+
+
+@pytest.mark.parametrize("name", ["exp", "tanh", "sigmoid", "log"])
+def test_float32_odd_lengths_and_nan_lanes(isa, name):
+    """NaNs anywhere in a vector stay NaN without disturbing their neighbours."""
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 15, 16, 17, 31, 32, 33, 47, 4099):
+        x = rng.uniform(0.1 if name == "log" else -5, 5, n).astype(np.float32)
+        if n:
+            x[rng.integers(0, n, max(1, n // 7))] = np.nan
+        got = getattr(_C, name)(x)
+        ref = getattr(_C, name)(np.where(np.isnan(x), 1, x).astype(np.float32))
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(x))
+        np.testing.assert_array_equal(got[~np.isnan(x)], ref[~np.isnan(x)])
