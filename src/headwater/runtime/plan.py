@@ -17,6 +17,7 @@ import heapq
 import numpy as np
 
 from headwater.framework import errors
+from headwater.runtime import fusion as _fusion
 
 _ndarray = np.ndarray
 
@@ -43,12 +44,13 @@ def _fetch_plain(v):
 class Plan:
     """A compiled, reusable execution plan for one (fetches, feeds, targets) signature."""
 
-    __slots__ = ("fn", "ops", "line_to_op", "code", "feed_tensors", "fetch_tensors",
+    __slots__ = ("fn", "ops", "run_ops", "line_to_op", "code", "feed_tensors", "fetch_tensors",
                  "num_ops")
 
-    def __init__(self, fn, ops, line_to_op, code, feed_tensors, fetch_tensors):
+    def __init__(self, fn, ops, line_to_op, code, feed_tensors, fetch_tensors, run_ops=None):
         self.fn = fn
-        self.ops = ops
+        self.ops = ops  # the graph's ops, in execution order
+        self.run_ops = ops if run_ops is None else run_ops  # the steps run (ops or fused steps)
         self.line_to_op = line_to_op
         self.code = code
         self.feed_tensors = feed_tensors
@@ -179,9 +181,12 @@ def _compile_plan(fetch_tensors, target_ops, feed_tensors, ctx, graph):
     feed_set = set(feed_tensors)
     needed = prune(fetch_tensors, target_ops, feed_set)
     order = toposort(needed, feed_set, graph)
-    n = len(order)
     fetch_set = set(fetch_tensors)
     keep = fetch_set | feed_set  # never freed inside the plan
+    # The steps that run: `order` with dense layers fused (the Plan keeps `order` itself for
+    # traced runs, which time every op of the user's graph).
+    run_order, alias = _fusion.fuse_dense(order, keep) if _fusion.ENABLED else (order, None)
+    n = len(run_order)
 
     # Liveness in one backward sweep: the first time a value is seen going backwards is its
     # last use, so it dies right after that step.
@@ -189,9 +194,11 @@ def _compile_plan(fetch_tensors, target_ops, feed_tensors, ctx, graph):
     dying = [()] * n
     seen = set(keep)
     for step in range(n - 1, -1, -1):
-        op = order[step]
+        op = run_order[step]
         ref = op._op_def.ref_inputs
         ins = op._inputs if not ref else [t for i, t in enumerate(op._inputs) if i not in ref]
+        if alias is not None:
+            ins = [alias.get(t, t) for t in ins]
         step_inputs[step] = ins
         d = None
         for t in ins:
@@ -210,7 +217,7 @@ def _compile_plan(fetch_tensors, target_ops, feed_tensors, ctx, graph):
     steps = []
     push = steps.append
     for step in range(n):
-        op = order[step]
+        op = run_order[step]
         outs = op._outputs
         if len(outs) == 1:
             t = outs[0]
@@ -233,19 +240,19 @@ def _compile_plan(fetch_tensors, target_ops, feed_tensors, ctx, graph):
             out = -1 if all(o is None for o in out) else tuple(out)
         ins = step_inputs[step]
         dead = dying[step]
-        push((op, tuple(map(slot.__getitem__, ins)), out,
+        push((getattr(op, "report_op", op), tuple(map(slot.__getitem__, ins)), out,
               tuple(dict.fromkeys(map(slot.__getitem__, dead))) if dead else ()))
     ret_slots = [slot[t] for t in fetch_tensors]
     ret_copy = [bool(t._op._op_def.aliases or t in feed_set) for t in fetch_tensors]
-    kernels = [_bind(op, ctx) for op in order]
+    kernels = [_bind(op, ctx) for op in run_order]
     if n <= CODEGEN_MAX_OPS:
         fn, line_to_op, src = _codegen(steps, kernels, len(feed_tensors), ret_slots, ret_copy)
     else:
         fn, line_to_op, src = _interpreter(steps, kernels, len(feed_tensors), nslot,
                                            ret_slots, ret_copy), {}, None
-    if any(op._type not in NO_FP_OPS for op in order):
+    if any(op._type not in NO_FP_OPS for op in run_order):
         fn = _quiet(fn)
-    return Plan(fn, order, line_to_op, src, list(feed_tensors), list(fetch_tensors))
+    return Plan(fn, order, line_to_op, src, list(feed_tensors), list(fetch_tensors), run_order)
 
 
 # numpy kernels emit RuntimeWarnings for log(0), x/0, overflow...; TensorFlow never warns there
