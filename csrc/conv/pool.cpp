@@ -1,0 +1,117 @@
+// Pooling: threading and the choice of ISA; the loops are in pool_impl.h.
+//
+// Each output element (and, backward, each dx element) is produced by one thread in a fixed
+// order, so results are identical for any thread count.
+#include <cstring>
+
+#include "common/isa.h"
+#include "common/thread_pool.h"
+#include "conv/conv.h"
+#include "conv/pool_kernels.h"
+
+namespace headwater {
+namespace {
+
+const PoolTable* table() {
+  switch (current_isa()) {
+    case Isa::scalar:
+      return &scalar::kPoolTable;
+    case Isa::avx2:
+#if defined(HEADWATER_HAVE_AVX2)
+      return &avx2::kPoolTable;
+#else
+      break;
+#endif
+    case Isa::avx512:
+#if defined(HEADWATER_HAVE_AVX512)
+      return &avx512::kPoolTable;
+#else
+      break;
+#endif
+  }
+  return &scalar::kPoolTable;
+}
+
+const PoolFns<float>& fns(const PoolTable* t, float*) { return t->f32; }
+const PoolFns<double>& fns(const PoolTable* t, double*) { return t->f64; }
+template <class T>
+const PoolFns<T>& fns() {
+  return fns(table(), static_cast<T*>(nullptr));
+}
+
+// Output rows per thread chunk: at least ~32K input elements read, so small pools stay on
+// the calling thread.
+int64_t row_grain(const ConvGeom& g) {
+  const int64_t per_row = g.ow * g.c * g.kh * g.kw;
+  const int64_t grain = per_row > 0 ? (int64_t(1) << 15) / per_row : 1;
+  return grain < 1 ? 1 : grain;
+}
+
+// Windows that never share an input element: dx can be stored instead of accumulated.
+bool disjoint(const ConvGeom& g) { return g.sh >= g.kh && g.sw >= g.kw; }
+// ... and that cover every input element, so no zeroing pass is needed either.
+bool tiles(const ConvGeom& g) {
+  return g.sh == g.kh && g.sw == g.kw && g.pt == 0 && g.pl == 0 && g.oh * g.kh == g.h &&
+         g.ow * g.kw == g.w;
+}
+
+// Runs a backward loop bwd(r0, r1, acc) over all output rows, writing dx.
+template <class T, class B>
+void run_bwd(const ConvGeom& g, T* dx, B&& bwd) {
+  const int64_t in_image = g.h * g.w * g.c;
+  if (g.n <= 0 || in_image <= 0) return;
+  if (disjoint(g)) {
+    if (!tiles(g)) {
+      const int64_t total = g.n * in_image;
+      parallel_for(total, int64_t(1) << 16, [&](int64_t e0, int64_t e1) {
+        std::memset(dx + e0, 0, sizeof(T) * static_cast<std::size_t>(e1 - e0));
+      });
+    }
+    parallel_for(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { bwd(r0, r1, false); });
+    return;
+  }
+  // Overlapping windows add into shared dx elements: whole images per thread.
+  const int64_t per_image = g.oh * g.ow * g.c * g.kh * g.kw;
+  const int64_t grain = per_image > 0 ? (int64_t(1) << 15) / per_image + 1 : 1;
+  parallel_for(g.n, grain, [&](int64_t n0, int64_t n1) {
+    std::memset(dx + n0 * in_image, 0, sizeof(T) * static_cast<std::size_t>((n1 - n0) * in_image));
+    bwd(n0 * g.oh, n1 * g.oh, true);
+  });
+}
+
+}  // namespace
+
+template <class T>
+void max_pool_fwd(const ConvGeom& g, const T* x, T* y) {
+  const auto fn = fns<T>().max_fwd;
+  parallel_for(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { fn(g, x, y, r0, r1); });
+}
+
+template <class T>
+void max_pool_bwd(const ConvGeom& g, const T* x, const T* dy, T* dx) {
+  const auto fn = fns<T>().max_bwd;
+  run_bwd(g, dx, [&](int64_t r0, int64_t r1, bool acc) { fn(g, x, dy, dx, r0, r1, acc); });
+}
+
+template <class T>
+void avg_pool_fwd(const ConvGeom& g, const T* x, T* y) {
+  const auto fn = fns<T>().avg_fwd;
+  parallel_for(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { fn(g, x, y, r0, r1); });
+}
+
+template <class T>
+void avg_pool_bwd(const ConvGeom& g, const T* dy, T* dx) {
+  const auto fn = fns<T>().avg_bwd;
+  run_bwd(g, dx, [&](int64_t r0, int64_t r1, bool acc) { fn(g, dy, dx, r0, r1, acc); });
+}
+
+#define HW_INSTANTIATE(T)                                                 \
+  template void max_pool_fwd<T>(const ConvGeom&, const T*, T*);           \
+  template void max_pool_bwd<T>(const ConvGeom&, const T*, const T*, T*); \
+  template void avg_pool_fwd<T>(const ConvGeom&, const T*, T*);           \
+  template void avg_pool_bwd<T>(const ConvGeom&, const T*, T*);
+HW_INSTANTIATE(float)
+HW_INSTANTIATE(double)
+#undef HW_INSTANTIATE
+
+}  // namespace headwater

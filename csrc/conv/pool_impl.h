@@ -1,0 +1,235 @@
+// Per-ISA pooling loops. Included once by each pool_<isa>.cpp after common/simd.h and
+// conv/lanes.h. Every loop runs over channel blocks of W lanes (channels are contiguous in
+// NHWC) with the block's running value in a register, and a masked or buffered tail block.
+
+#include <type_traits>
+
+#include "conv/pool_kernels.h"
+
+namespace headwater {
+namespace HW_ISA_NS {
+namespace {
+
+// Valid window rows/cols [lo, hi) of output position o.
+inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, int64_t* lo,
+                   int64_t* hi) {
+  const int64_t start = o * s - pad;
+  *lo = start < 0 ? 0 : start;
+  *hi = start + k > size ? size : start + k;
+}
+
+template <class T, bool Tail>
+struct Io {
+  using L = Lanes<T>;
+  using reg = typename L::reg;
+  static constexpr bool kTail = Tail;
+  int64_t n;  // lanes in use (tail only)
+  reg ld(const T* p) const { return Tail ? L::loadn(p, n) : L::load(p); }
+  void st(T* p, reg a) const {
+    if (Tail)
+      L::storen(p, n, a);
+    else
+      L::store(p, a);
+  }
+};
+
+// First maximum of a rows x cols window (row-major), one channel block: a NaN wins and stays.
+template <class T, bool Tail>
+inline typename Lanes<T>::reg window_max(const Io<T, Tail>& io, const T* p, int64_t rows,
+                                         int64_t cols, int64_t rs, int64_t cs) {
+  using L = Lanes<T>;
+  typename L::reg m = io.ld(p);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = i == 0 ? 1 : 0; j < cols; ++j) {
+      const typename L::reg v = io.ld(p + i * rs + j * cs);
+      m = L::blend(L::take_max(v, m), m, v);
+    }
+  return m;
+}
+
+template <class T, bool Tail>
+inline void max_fwd_block(const Io<T, Tail>& io, const T* p, int64_t rows, int64_t cols,
+                          int64_t rs, int64_t cs, T* out) {
+  io.st(out, window_max(io, p, rows, cols, rs, cs));
+}
+
+template <class T, bool Tail, bool Acc>
+inline void max_bwd_block(const Io<T, Tail>& io, const T* p, int64_t rows, int64_t cols,
+                          int64_t rs, int64_t cs, const T* gy, T* d) {
+  using L = Lanes<T>;
+  using reg = typename L::reg;
+  if (rows == 2 && cols == 2) {
+    // The common 2x2 window, unrolled with its four values kept in registers.
+    const reg v0 = io.ld(p), v1 = io.ld(p + cs), v2 = io.ld(p + rs), v3 = io.ld(p + rs + cs);
+    reg m = L::blend(L::take_max(v1, v0), v0, v1);
+    m = L::blend(L::take_max(v2, m), m, v2);
+    m = L::blend(L::take_max(v3, m), m, v3);
+    const reg gv = io.ld(gy);
+    const typename L::msk h0 = L::hit(v0, m);
+    const typename L::msk h1 = L::andnot(h0, L::hit(v1, m));
+    const typename L::msk f1 = L::or_(h0, h1);
+    const typename L::msk h2 = L::andnot(f1, L::hit(v2, m));
+    const typename L::msk h3 = L::andnot(L::or_(f1, h2), L::hit(v3, m));
+    const reg a0 = L::keep(h0, gv), a1 = L::keep(h1, gv), a2 = L::keep(h2, gv),
+              a3 = L::keep(h3, gv);
+    io.st(d, Acc ? L::add(io.ld(d), a0) : a0);
+    io.st(d + cs, Acc ? L::add(io.ld(d + cs), a1) : a1);
+    io.st(d + rs, Acc ? L::add(io.ld(d + rs), a2) : a2);
+    io.st(d + rs + cs, Acc ? L::add(io.ld(d + rs + cs), a3) : a3);
+    return;
+  }
+  const typename L::reg m = window_max(io, p, rows, cols, rs, cs);
+  const typename L::reg gv = io.ld(gy);
+  typename L::msk found = L::none();
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      const int64_t off = i * rs + j * cs;
+      const typename L::msk k = L::andnot(found, L::hit(io.ld(p + off), m));
+      found = L::or_(found, k);
+      const typename L::reg add = L::keep(k, gv);
+      io.st(d + off, Acc ? L::add(io.ld(d + off), add) : add);
+    }
+}
+
+template <class T, bool Tail>
+inline void avg_fwd_block(const Io<T, Tail>& io, const T* p, int64_t rows, int64_t cols,
+                          int64_t rs, int64_t cs, typename Lanes<T>::reg cnt, T* out) {
+  using L = Lanes<T>;
+  typename L::reg s = io.ld(p);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = i == 0 ? 1 : 0; j < cols; ++j) s = L::add(s, io.ld(p + i * rs + j * cs));
+  io.st(out, L::div(s, cnt));
+}
+
+template <class T, bool Tail, bool Acc>
+inline void avg_bwd_block(const Io<T, Tail>& io, int64_t rows, int64_t cols, int64_t rs,
+                          int64_t cs, typename Lanes<T>::reg cnt, const T* gy, T* d) {
+  using L = Lanes<T>;
+  const typename L::reg gv = L::div(io.ld(gy), cnt);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      T* q = d + i * rs + j * cs;
+      io.st(q, Acc ? L::add(io.ld(q), gv) : gv);
+    }
+}
+
+// Calls fn(io, channel offset) for every channel block, full blocks first.
+template <class T, class F>
+inline void for_blocks(int64_t c, F&& fn) {
+  constexpr int64_t W = Lanes<T>::W;
+  int64_t cb = 0;
+  const Io<T, false> full{W};
+  for (; cb + W <= c; cb += W) fn(full, cb);
+  if (cb < c) fn(Io<T, true>{c - cb}, cb);
+}
+
+// Calls fn(ni, oy, ox, y0, y1, x0, x1) for every output position of rows [r0, r1).
+template <class F>
+inline void for_windows(const ConvGeom& g, int64_t r0, int64_t r1, F&& fn) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t ni = r / g.oh, oy = r % g.oh;
+    int64_t y0, y1;
+    window(oy, g.sh, g.pt, g.kh, g.h, &y0, &y1);
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      int64_t x0, x1;
+      window(ox, g.sw, g.pl, g.kw, g.w, &x0, &x1);
+      fn(ni, r * g.ow + ox, y0, y1, x0, x1);
+    }
+  }
+}
+
+template <class T>
+void max_fwd(const ConvGeom& g, const T* x, T* y, int64_t r0, int64_t r1) {
+  const int64_t c = g.c, rs = g.w * c;
+  for_windows(g, r0, r1, [&](int64_t ni, int64_t o, int64_t y0, int64_t y1, int64_t x0,
+                             int64_t x1) {
+    T* out = y + o * c;
+    if (y0 >= y1 || x0 >= x1) {  // only padding (explicit pads at least the window)
+      for (int64_t q = 0; q < c; ++q) out[q] = -static_cast<T>(__builtin_inf());
+      return;
+    }
+    const T* p = x + ((ni * g.h + y0) * g.w + x0) * c;
+    for_blocks<T>(c, [&](const auto& io, int64_t cb) {
+      max_fwd_block(io, p + cb, y1 - y0, x1 - x0, rs, c, out + cb);
+    });
+  });
+}
+
+template <class T, bool Acc>
+void max_bwd_t(const ConvGeom& g, const T* x, const T* dy, T* dx, int64_t r0, int64_t r1) {
+  const int64_t c = g.c, rs = g.w * c;
+  for_windows(g, r0, r1, [&](int64_t ni, int64_t o, int64_t y0, int64_t y1, int64_t x0,
+                             int64_t x1) {
+    if (y0 >= y1 || x0 >= x1) return;
+    const int64_t at = ((ni * g.h + y0) * g.w + x0) * c;
+    const T* gy = dy + o * c;
+    for_blocks<T>(c, [&](const auto& io, int64_t cb) {
+      max_bwd_block<T, std::decay_t<decltype(io)>::kTail, Acc>(
+          io, x + at + cb, y1 - y0, x1 - x0, rs, c, gy + cb, dx + at + cb);
+    });
+  });
+}
+
+template <class T>
+void max_bwd(const ConvGeom& g, const T* x, const T* dy, T* dx, int64_t r0, int64_t r1,
+             bool acc) {
+  if (acc)
+    max_bwd_t<T, true>(g, x, dy, dx, r0, r1);
+  else
+    max_bwd_t<T, false>(g, x, dy, dx, r0, r1);
+}
+
+template <class T>
+void avg_fwd(const ConvGeom& g, const T* x, T* y, int64_t r0, int64_t r1) {
+  using L = Lanes<T>;
+  const int64_t c = g.c, rs = g.w * c;
+  for_windows(g, r0, r1, [&](int64_t ni, int64_t o, int64_t y0, int64_t y1, int64_t x0,
+                             int64_t x1) {
+    T* out = y + o * c;
+    if (y0 >= y1 || x0 >= x1) {
+      for (int64_t q = 0; q < c; ++q) out[q] = T(0);
+      return;
+    }
+    const typename L::reg cnt = L::set1(static_cast<T>((y1 - y0) * (x1 - x0)));
+    const T* p = x + ((ni * g.h + y0) * g.w + x0) * c;
+    for_blocks<T>(c, [&](const auto& io, int64_t cb) {
+      avg_fwd_block(io, p + cb, y1 - y0, x1 - x0, rs, c, cnt, out + cb);
+    });
+  });
+}
+
+template <class T, bool Acc>
+void avg_bwd_t(const ConvGeom& g, const T* dy, T* dx, int64_t r0, int64_t r1) {
+  using L = Lanes<T>;
+  const int64_t c = g.c, rs = g.w * c;
+  for_windows(g, r0, r1, [&](int64_t ni, int64_t o, int64_t y0, int64_t y1, int64_t x0,
+                             int64_t x1) {
+    if (y0 >= y1 || x0 >= x1) return;
+    const typename L::reg cnt = L::set1(static_cast<T>((y1 - y0) * (x1 - x0)));
+    T* d = dx + ((ni * g.h + y0) * g.w + x0) * c;
+    const T* gy = dy + o * c;
+    for_blocks<T>(c, [&](const auto& io, int64_t cb) {
+      avg_bwd_block<T, std::decay_t<decltype(io)>::kTail, Acc>(
+          io, y1 - y0, x1 - x0, rs, c, cnt, gy + cb, d + cb);
+    });
+  });
+}
+
+template <class T>
+void avg_bwd(const ConvGeom& g, const T* dy, T* dx, int64_t r0, int64_t r1, bool acc) {
+  if (acc)
+    avg_bwd_t<T, true>(g, dy, dx, r0, r1);
+  else
+    avg_bwd_t<T, false>(g, dy, dx, r0, r1);
+}
+
+}  // namespace
+
+extern const PoolTable kPoolTable;
+const PoolTable kPoolTable = {
+    {&max_fwd<float>, &max_bwd<float>, &avg_fwd<float>, &avg_bwd<float>},
+    {&max_fwd<double>, &max_bwd<double>, &avg_fwd<double>, &avg_bwd<double>},
+};
+
+}  // namespace HW_ISA_NS
+}  // namespace headwater
