@@ -66,6 +66,8 @@ void register_unary(py::module_& m) {
   def_unary<UnaryOp::log>(m, "Natural logarithm");
   def_unary<UnaryOp::tanh>(m, "Hyperbolic tangent");
   def_unary<UnaryOp::sigmoid>(m, "Logistic sigmoid 1 / (1 + e**-x)");
+  def_unary<UnaryOp::softplus>(m, "Softplus log(1 + e**x), computed without overflow");
+  def_unary<UnaryOp::erf>(m, "Gauss error function");
 }
 
 }  // namespace bind

@@ -55,6 +55,10 @@ const char* unary_op_name(UnaryOp op) {
       return "tanh";
     case UnaryOp::sigmoid:
       return "sigmoid";
+    case UnaryOp::softplus:
+      return "softplus";
+    case UnaryOp::erf:
+      return "erf";
   }
   return "unknown";
 }

@@ -1,7 +1,7 @@
-// Vectorised elementwise math: exp, log, tanh, sigmoid on contiguous arrays.
+// Vectorised elementwise math: exp, log, tanh, sigmoid, softplus, erf on contiguous arrays.
 //
 // float32 on AVX2/AVX-512 uses range reduction plus minimax polynomials (exp, tanh, sigmoid:
-// our own fits, evaluated with FMAs and an exact 2^n scaling; log: Cephes' logf coefficients):
+// softplus, erf: our own fits, evaluated with FMAs and an exact 2^n scaling; log: Cephes' logf coefficients):
 // max relative error below 3e-7 against float64 over the normal range (tests assert 1e-6), and
 // IEEE-correct at +-inf, NaN, +-0, denormal inputs and the overflow/underflow thresholds.
 // float64, and every dtype on the scalar ISA, go through libm.
@@ -11,8 +11,8 @@
 
 namespace headwater {
 
-enum class UnaryOp : int { exp = 0, log = 1, tanh = 2, sigmoid = 3 };
-constexpr int kNumUnaryOps = 4;
+enum class UnaryOp : int { exp = 0, log = 1, tanh = 2, sigmoid = 3, softplus = 4, erf = 5 };
+constexpr int kNumUnaryOps = 6;
 const char* unary_op_name(UnaryOp op);
 
 // y[i] = op(x[i]) for i < n; x and y may be the same array. Threaded above a size threshold;

@@ -40,6 +40,21 @@ void sigmoid_libm(int64_t n, const T* x, T* y) {
   }
 }
 
+template <class T>
+void softplus_libm(int64_t n, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) {
+    // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow, and log1p keeps the tiny results
+    // of very negative x accurate. A NaN propagates through both terms.
+    const T v = x[i];
+    y[i] = (v > T(0) ? v : T(0)) + std::log1p(std::exp(-std::fabs(v)));
+    if (v != v) y[i] = v;
+  }
+}
+template <class T>
+void erf_libm(int64_t n, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::erf(x[i]);
+}
+
 #if HW_ISA_LEVEL >= 1
 
 // ---- float32 vector math ----------------------------------------------------------------------
@@ -262,6 +277,50 @@ inline f sigmoid_f(f x) {
   return F::div(num, F::add(F::set1(1.0f), e));
 }
 
+// softplus = max(x, 0) + log1p(e) with e = e^-|x| in (0, 1]; log1p(e) = 2 atanh(s) with
+// s = e / (2 + e) in (0, 1/3], an odd series in s (degree-4 fit in s^2, 4.6e-9), so results for
+// very negative x, where softplus(x) ~ e^x, keep full relative accuracy.
+inline f softplus_f(f x) {
+  const f e = exp_clamped(F::neg_clamp_abs(x, F::set1(104.0f)));
+  const f s = F::div(e, F::add(F::set1(2.0f), e));
+  const f z = F::mul(s, s);
+  f w = F::set1(1.401563704e-01f);
+  w = F::fma(w, z, F::set1(1.399893178e-01f));
+  w = F::fma(w, z, F::set1(2.001088496e-01f));
+  w = F::fma(w, z, F::set1(3.333320602e-01f));
+  w = F::mul(w, z);
+  const f s2 = F::add(s, s);
+  const f l = F::fma(s2, w, s2);
+  return F::add(F::max(F::set1(0.0f), x), l);  // MAXPS returns x when x is NaN
+}
+
+// erf: below |x| = 0.9, x P(x^2) (degree-5 fit of erf(x)/x, 1.2e-8 relative); above,
+// 1 - e^(-x^2) R(t) with t = 1 / (1 + 0.47|x|) (degree-6 fit of erfc(x) e^(x^2), 3.1e-8
+// relative, so about 1e-8 absolute on a result >= 0.79). |x| is clamped to 3.92, past which
+// erf rounds to +-1.
+inline f erf_f(f x) {
+  const f a = F::min(F::set1(3.92f), F::abs(x));  // NaN stays NaN
+  const f z = F::mul(a, a);
+  f p = F::set1(-6.090360138e-04f);
+  p = F::fma(p, z, F::set1(5.011962849e-03f));
+  p = F::fma(p, z, F::set1(-2.677890893e-02f));
+  p = F::fma(p, z, F::set1(1.128214081e-01f));
+  p = F::fma(p, z, F::set1(-3.761252328e-01f));
+  p = F::fma(p, z, F::set1(1.128379154e+00f));
+  const f small = F::mul(p, x);  // keeps the sign of x, -0 and denormals included
+  const f t = F::div(F::set1(1.0f), F::fma(a, F::set1(0.47f), F::set1(1.0f)));
+  f r = F::set1(-1.133545480e-01f);
+  r = F::fma(r, t, F::set1(1.609476784e-01f));
+  r = F::fma(r, t, F::set1(2.257927420e-01f));
+  r = F::fma(r, t, F::set1(1.740787952e-01f));
+  r = F::fma(r, t, F::set1(2.918823342e-01f));
+  r = F::fma(r, t, F::set1(2.597593500e-01f));
+  r = F::fma(r, t, F::set1(4.319549228e-04f));
+  const f big = F::copysign(
+      F::sub(F::set1(1.0f), F::mul(exp_clamped(F::sub(F::set1(0.0f), z)), r)), x);
+  return F::select(F::lt(a, F::set1(0.9f)), big, small);
+}
+
 template <f (*OP)(f)>
 void vec_loop(int64_t n, const float* x, float* y) {
   constexpr int W = F::W;
@@ -291,13 +350,17 @@ void vec_loop(int64_t n, const float* x, float* y) {
 extern const UnaryTable kUnaryTable;
 #if HW_ISA_LEVEL >= 1
 const UnaryTable kUnaryTable = {
-    {&vec_loop<exp_f>, &vec_loop<log_f>, &vec_loop<tanh_f>, &vec_loop<sigmoid_f>},
-    {&exp_libm<double>, &log_libm<double>, &tanh_libm<double>, &sigmoid_libm<double>},
+    {&vec_loop<exp_f>, &vec_loop<log_f>, &vec_loop<tanh_f>, &vec_loop<sigmoid_f>,
+     &vec_loop<softplus_f>, &vec_loop<erf_f>},
+    {&exp_libm<double>, &log_libm<double>, &tanh_libm<double>, &sigmoid_libm<double>,
+     &softplus_libm<double>, &erf_libm<double>},
 };
 #else
 const UnaryTable kUnaryTable = {
-    {&exp_libm<float>, &log_libm<float>, &tanh_libm<float>, &sigmoid_libm<float>},
-    {&exp_libm<double>, &log_libm<double>, &tanh_libm<double>, &sigmoid_libm<double>},
+    {&exp_libm<float>, &log_libm<float>, &tanh_libm<float>, &sigmoid_libm<float>,
+     &softplus_libm<float>, &erf_libm<float>},
+    {&exp_libm<double>, &log_libm<double>, &tanh_libm<double>, &sigmoid_libm<double>,
+     &softplus_libm<double>, &erf_libm<double>},
 };
 #endif
 

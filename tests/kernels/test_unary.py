@@ -1,4 +1,7 @@
-"""headwater._C exp/log/tanh/sigmoid: accuracy against float64 and IEEE special values."""
+"""headwater._C exp/log/tanh/sigmoid/softplus/erf: accuracy against float64 and IEEE special
+values."""
+
+import math
 
 import numpy as np
 import pytest
@@ -13,6 +16,8 @@ REF = {
     "tanh": np.tanh,
     "sigmoid": lambda x: np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))),
                                   np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x)))),
+    "softplus": lambda x: np.logaddexp(0, x),
+    "erf": np.vectorize(math.erf, otypes=[np.float64]),
 }
 
 
@@ -24,6 +29,10 @@ def inputs(name, rng, dtype):
         lo = -87 if name == "exp" else -80
         parts = [rng.uniform(lo, 88, 20000), rng.uniform(-5, 5, 20000),
                  rng.uniform(-0.7, 0.7, 5000), [0.625, -0.625, 1e-30, -1e-30]]
+        if name == "erf":
+            # Both sides of the branch at 0.9, the saturation at 3.92, tiny arguments.
+            parts += [rng.uniform(0.85, 0.95, 2000), -rng.uniform(3.8, 4.0, 2000),
+                      np.geomspace(1e-37, 1, 2000), [0.9, -0.9, 3.92, 3.93]]
     return np.concatenate([np.asarray(p, np.float64) for p in parts]).astype(dtype)
 
 
@@ -65,6 +74,21 @@ def test_special_values(isa, dtype):
     tail = _C.sigmoid(np.array([-80.0], dtype))[0]
     assert abs(tail / np.exp(np.float64(-80)) - 1) < 1e-6
     assert sg[8] > 0
+    with np.errstate(all="ignore"):
+        sp = _C.softplus(x)
+        ef = _C.erf(x)
+    np.testing.assert_allclose(sp[:2], np.log(2), rtol=1e-7)
+    np.testing.assert_array_equal(sp[2:5], [inf, 0, nan])
+    assert sp[7] == 100 and sp[9] == 89
+    # Deep in the negative tail softplus(x) ~ e**x, down into the denormals.
+    tail = np.exp(np.array([-100.0, -150.0])).astype(dtype)
+    np.testing.assert_allclose(sp[[8, 11]], tail, rtol=1e-6,
+                               atol=float(np.finfo(dtype).smallest_subnormal))
+    np.testing.assert_array_equal(ef[:5], [0, -0.0, 1, -1, nan])
+    assert np.signbit(ef[1]) and not np.signbit(ef[0])
+    np.testing.assert_array_equal(ef[7:12], [1, -1, 1, -1, -1])
+    np.testing.assert_allclose(ef[5:7], [1.1283791670955126e-40, -1.1283791670955126e-40],
+                               rtol=1e-4)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -109,7 +133,7 @@ def test_float32_boundaries(isa):
     np.testing.assert_array_equal(t, [1, 1, -1, 1, 1])
 
 
-@pytest.mark.parametrize("name", ["exp", "tanh", "sigmoid", "log"])
+@pytest.mark.parametrize("name", ["exp", "tanh", "sigmoid", "log", "softplus", "erf"])
 def test_float32_odd_lengths_and_nan_lanes(isa, name):
     """NaNs anywhere in a vector stay NaN without disturbing their neighbours."""
     rng = np.random.default_rng(3)

@@ -556,6 +556,22 @@ def _sigmoid_kernel(op, ctx):
 
 
 def _erf_kernel(op, ctx):
+    """`_C.erf` (float32: vectorised, max relative error ~2e-7; float64: libm) for float
+    arrays of 64+ elements, else scipy's erf, else math.erf elementwise."""
+    fallback = _erf_numpy_kernel(op, ctx)
+    npdt = _np_dtype(op._inputs[0]._dtype.base_dtype)
+    cfn = getattr(_C, "erf", None) if _C is not None else None
+    if cfn is None or npdt not in (np.float32, np.float64):
+        return fallback
+
+    def erf_(x):
+        if type(x) is _ndarray and x.dtype == npdt and x.size >= 64:
+            return cfn(x)
+        return fallback(x)
+    return erf_
+
+
+def _erf_numpy_kernel(op, ctx):
     npdt = _np_dtype(op._inputs[0]._dtype.base_dtype)
     try:
         from scipy.special import erf as _erf

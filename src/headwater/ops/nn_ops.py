@@ -273,7 +273,51 @@ register_op("Relu6", _unary_infer(_REAL), _relu6_kernel)
 register_op("Elu", _unary_infer(_FLOAT), _float_kernel(_elu))
 register_op("Selu", _unary_infer(_FLOAT), _float_kernel(_selu))
 register_op("LeakyRelu", _unary_infer(_FLOAT), _leaky_relu_kernel)
-register_op("Softplus", _unary_infer(_FLOAT), _float_kernel(_softplus))
+# Below this many elements numpy's call costs less than the native one's argument handling.
+_NATIVE_UNARY_MIN = 64
+
+
+def _native_float_kernel(c_name, np_fn):
+    """`_C.<c_name>(x)` (vectorised, threaded) for float32/float64 arrays of at least
+    `_NATIVE_UNARY_MIN` elements; `_float_kernel(np_fn)` for everything else (scalars,
+    float16, tiny tensors, or no native core)."""
+    def kernel(op, ctx):
+        fallback = _float_kernel(np_fn)(op, ctx)
+        npdt = _np_dtype(op._outputs[0]._dtype.base_dtype)
+        cfn = getattr(_C, c_name, None) if _C is not None else None
+        if cfn is None or npdt not in (np.float32, np.float64):
+            return fallback
+        nd = np.ndarray
+        small = _NATIVE_UNARY_MIN
+
+        def run(x):
+            if type(x) is nd and x.dtype == npdt and x.size >= small:
+                return cfn(x)
+            return fallback(x)
+        return run
+    return kernel
+
+
+def _softplus_grad_kernel(op, ctx):
+    # g * sigmoid(x), with the native sigmoid when it applies.
+    fallback = _float_kernel(_softplus_grad)(op, ctx)
+    npdt = _np_dtype(op._outputs[0]._dtype.base_dtype)
+    sig = getattr(_C, "sigmoid", None) if _C is not None else None
+    if sig is None or npdt not in (np.float32, np.float64):
+        return fallback
+    nd = np.ndarray
+    small = _NATIVE_UNARY_MIN
+
+    def softplus_grad_(g, f):
+        if (type(f) is nd and f.dtype == npdt and f.size >= small and type(g) is nd
+                and g.shape == f.shape and g.dtype == npdt):
+            s = sig(f)
+            return np.multiply(g, s, out=s)
+        return fallback(g, f)
+    return softplus_grad_
+
+
+register_op("Softplus", _unary_infer(_FLOAT), _native_float_kernel("softplus", _softplus))
 register_op("Softsign", _unary_infer(_FLOAT), _float_kernel(_softsign))
 
 
@@ -324,7 +368,7 @@ register_op("Relu6Grad", _grad_infer(_REAL), _relu6_grad_kernel)
 register_op("EluGrad", _grad_infer(_FLOAT), _float_kernel(_elu_grad))
 register_op("SeluGrad", _grad_infer(_FLOAT), _float_kernel(_selu_grad))
 register_op("LeakyReluGrad", _grad_infer(_FLOAT), _leaky_relu_grad_kernel)
-register_op("SoftplusGrad", _grad_infer(_FLOAT), _float_kernel(_softplus_grad))
+register_op("SoftplusGrad", _grad_infer(_FLOAT), _softplus_grad_kernel)
 register_op("SoftsignGrad", _grad_infer(_FLOAT), _float_kernel(_softsign_grad))
 
 
