@@ -70,6 +70,43 @@ py::tuple histogram_buckets(
   return py::make_tuple(counts, st.min, st.max, st.sum, st.sum_sq);
 }
 
+// Buckets and TensorFlow's collapsed encoding in one call, for the summary op: (kept_limits,
+// kept_counts) as float64 arrays (ready to become the proto's packed repeated fields without a
+// Python float per bucket), then min, max, sum, sum_sq.
+template <class T>
+py::tuple histogram_summary(
+    const py::array_t<T, py::array::c_style>& values,
+    const py::array_t<double, py::array::c_style>& limits,
+    const char* (*kernel)(const T*, int64_t, const double*, int64_t, int64_t*, HistogramStats*)) {
+  if (limits.ndim() != 1) throw py::value_error("histogram_summary: bucket_limits must be 1-D");
+  const int64_t n = static_cast<int64_t>(values.size());
+  const int64_t nl = static_cast<int64_t>(limits.shape(0));
+  std::vector<int64_t> counts(static_cast<size_t>(nl > 0 ? nl : 1));
+  std::vector<double> kept_lim(counts.size()), kept_cnt(counts.size());
+  HistogramStats st{};
+  const char* err;
+  int64_t k = 0;
+  const T* x = values.data();
+  const double* lim = limits.data();
+  auto run = [&] {
+    err = kernel(x, n, lim, nl, counts.data(), &st);
+    if (!err) k = histogram_collapse(counts.data(), lim, nl, kept_lim.data(), kept_cnt.data());
+  };
+  if (n >= kHistogramReleaseGil) {
+    py::gil_scoped_release nogil;
+    run();
+  } else {
+    run();
+  }
+  if (err) throw py::value_error(std::string("histogram_summary: ") + err);
+  py::array_t<double> out_lim(static_cast<py::ssize_t>(k)), out_cnt(static_cast<py::ssize_t>(k));
+  if (k) {
+    std::memcpy(out_lim.mutable_data(), kept_lim.data(), static_cast<size_t>(k) * sizeof(double));
+    std::memcpy(out_cnt.mutable_data(), kept_cnt.data(), static_cast<size_t>(k) * sizeof(double));
+  }
+  return py::make_tuple(out_lim, out_cnt, st.min, st.max, st.sum, st.sum_sq);
+}
+
 void put_u32(char* dst, uint32_t v) {
   for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
 }
@@ -140,6 +177,23 @@ void register_io(py::module_& m) {
         return histogram_buckets<double>(values, bucket_limits, &histogram_buckets_f64);
       },
       py::arg("values"), py::arg("bucket_limits"), kHistDoc);
+  static const char* kSummaryDoc =
+      "(kept_limits, kept_counts, min, max, sum, sum_sq): histogram_buckets followed by "
+      "histogram_collapse, the kept buckets as float64 arrays.";
+  m.def(
+      "histogram_summary_f32",
+      [](const py::array_t<float, py::array::c_style>& values,
+         const py::array_t<double, py::array::c_style>& bucket_limits) {
+        return histogram_summary<float>(values, bucket_limits, &histogram_buckets_f32);
+      },
+      py::arg("values"), py::arg("bucket_limits"), kSummaryDoc);
+  m.def(
+      "histogram_summary_f64",
+      [](const py::array_t<double, py::array::c_style>& values,
+         const py::array_t<double, py::array::c_style>& bucket_limits) {
+        return histogram_summary<double>(values, bucket_limits, &histogram_buckets_f64);
+      },
+      py::arg("values"), py::arg("bucket_limits"), kSummaryDoc);
   m.def(
       "histogram_collapse",
       [](const py::array_t<int64_t, py::array::c_style>& counts,

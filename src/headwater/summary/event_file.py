@@ -6,9 +6,13 @@ masked CRC-32C of the data`` (little endian), the first record being an Event ca
 (plus an optional suffix), as TensorFlow 1.x names them; TensorBoard finds them by the
 ``tfevents`` in the name.
 
-Writing is split so the training loop pays only for serializing and framing an event (a few
-microseconds): framed records are appended to an in-memory queue and a daemon thread writes
-them out when `max_queue` are pending and flushes the file every `flush_secs`.
+The training loop pays only for serializing and framing an event (a few microseconds):
+framed records are appended to an in-memory queue; when `max_queue` are pending, the `add`
+call that filled it hands them to the file's buffer (TF1's documented behaviour: "before one of
+the 'add' calls forces a flush"), and a daemon thread flushes the file every `flush_secs`.
+Writing on the caller's thread is a memory copy into the file buffer, far cheaper than waking
+a Python thread: that thread would need the GIL, and handing the GIL back and forth with a busy
+training loop costs tens of microseconds per hand-over on a loaded machine.
 """
 
 from __future__ import annotations
@@ -129,27 +133,33 @@ class EventFileWriter:
         if self._error is not None:
             self._raise_error()
         data = event if isinstance(event, (bytes, bytearray)) else event.SerializeToString()
-        rec = _crc.frame_record(data)
-        cond = self._cond
-        with cond:
+        self._append(_crc.frame_record(data))
+
+    def _append(self, rec):
+        with self._cond:
             if self._closed:
                 return
-            self._pending.append(rec)
-            if len(self._pending) >= self._max_queue:
-                cond.notify()
+            pending = self._pending
+            pending.append(rec)
+            if len(pending) < self._max_queue:
+                return
+        try:
+            self._drain(False)
+        except Exception as e:  # disk full, directory removed...: reported from now on
+            self._error = e
+            self._raise_error()
 
     def add_record(self, data):
         """Queue one already serialized record (e.g. an Event built elsewhere)."""
         self.add_event(bytes(data))
 
-    def _take(self):
-        with self._cond:
-            recs = self._pending
-            self._pending = []
-        return recs
-
-    def _write(self, recs, flush):
+    def _drain(self, flush):
+        # Taking the queue under the I/O lock keeps records in order when the caller's
+        # thread and the flush thread drain at the same time.
         with self._io_lock:
+            with self._cond:
+                recs = self._pending
+                self._pending = []
             f = self._file
             if f is None:
                 return
@@ -160,21 +170,21 @@ class EventFileWriter:
                 self._last_flush = time.monotonic()
 
     def _run(self):
+        # Only the periodic flush: full queues are written by the `add` call that fills them.
         cond = self._cond
         while True:
             with cond:
                 if self._closed:
                     return
-                if len(self._pending) < self._max_queue:
-                    wait = self._flush_secs - (time.monotonic() - self._last_flush)
-                    if wait > 0:
-                        cond.wait(wait)
+                wait = self._flush_secs - (time.monotonic() - self._last_flush)
+                if wait > 0:
+                    cond.wait(wait)
                 if self._closed:
                     return
-                recs = self._pending
-                self._pending = []
+                if time.monotonic() - self._last_flush < self._flush_secs:
+                    continue
             try:
-                self._write(recs, time.monotonic() - self._last_flush >= self._flush_secs)
+                self._drain(True)
             except Exception as e:  # disk full, directory removed...: report on next call
                 self._error = e
                 return
@@ -190,7 +200,7 @@ class EventFileWriter:
             return
         if self._error is not None:
             self._raise_error()
-        self._write(self._take(), True)
+        self._drain(True)
 
     def close(self):
         """Flush, stop the writer thread and close the file. Safe to call twice."""
@@ -203,9 +213,10 @@ class EventFileWriter:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
         self._thread = None
-        recs = self._pending
-        self._pending = []
         with self._io_lock:
+            with self._cond:
+                recs = self._pending
+                self._pending = []
             _open_writers.discard(self)
             f, self._file = self._file, None
             try:

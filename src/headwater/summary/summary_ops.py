@@ -13,10 +13,10 @@ only when a summary op is created or run.
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
 import re
-import threading
 import struct
 import sys
 import zlib
@@ -69,6 +69,34 @@ def _bytes_result(data):
     out = np.empty((), dtype=object)
     out[()] = data
     return out
+
+
+# The most recent outputs of summary kernels that never attach `SummaryMetadata` (scalar,
+# histogram, their merges), by identity: `FileWriter.add_summary` then knows it has no
+# plugin metadata to strip without walking the values. The dict holds the bytes objects
+# themselves, so an id cannot be reused while it is listed.
+_plain_outputs = {}
+_plain_order = collections.deque()
+_PLAIN_KEEP = 32
+
+
+def _mark_metadata_free(data):
+    key = id(data)
+    if key not in _plain_outputs:
+        _plain_outputs[key] = data
+        order = _plain_order
+        order.append(key)
+        if len(order) > _PLAIN_KEEP:
+            try:
+                _plain_outputs.pop(order.popleft(), None)
+            except IndexError:  # another thread emptied it meanwhile
+                pass
+
+
+def is_metadata_free(data):
+    """True if the bytes object `data` is a recent output of summary ops known to carry no
+    `SummaryMetadata` (False means: unknown)."""
+    return _plain_outputs.get(id(data)) is data
 
 
 # ---- naming ----------------------------------------------------------------------------------
@@ -202,28 +230,51 @@ def _scalar_general(op, ctx):
     return scalar_summary
 
 
+def _scalar_template(tag):
+    """(prefix, pack) such that `prefix + pack(x)` is the serialized one-value Summary of
+    `tag` with simple_value x, or None if the protobuf classes lay it out otherwise.
+
+    The bytes come from the protobuf classes: `simple_value` is a float in a oneof, so it is
+    serialized even when 0 and always as the message's last 4 bytes (field 2 after the tag,
+    field 1). Checked here against messages built the ordinary way, so a protobuf that
+    serialized differently would just keep the per-run message path."""
+    Summary = _pb().summary_pb2.Summary
+    pack = struct.Struct("<f").pack
+
+    def built(x):
+        return Summary(value=[Summary.Value(tag=tag, simple_value=x)]).SerializeToString()
+
+    prefix = built(0.0)[:-4]
+    for x in (0.0, -0.0, 1.5, -3.25e-7, float("inf"), float("nan"), 3.0e38, 1e-45):
+        if built(x) != prefix + pack(x):
+            return None
+    return prefix, pack
+
+
 def _scalar_kernel(op, ctx):
     general = _scalar_general(op, ctx)
     tag = _const_tag(op._inputs[0])
     if tag is None:
         return general
-    # The tag is a constant: build the message once and only set the value per run. The lock
-    # keeps concurrent runs of one plan from serializing each other's value.
-    template = _pb().summary_pb2.Summary()
-    val = template.value.add()
-    val.tag = tag
-    lock = threading.Lock()
+    template = _scalar_template(tag)
+    if template is None:
+        return general
+    # The tag is a constant: only the value's 4 bytes change from run to run.
+    prefix, pack = template
     ndarray = np.ndarray
+    empty = np.empty
+    mark = _mark_metadata_free
 
     def scalar_summary(tags, values):
         if type(values) is ndarray and values.ndim:
             return general(tags, values)  # reports the shape mismatch
-        x = float(values)
-        with lock:
-            val.simple_value = x
-            data = template.SerializeToString()
-        out = np.empty((), dtype=object)
+        try:
+            data = prefix + pack(float(values))
+        except OverflowError:  # beyond float32: the message path rounds it to +-inf
+            return general(tags, values)
+        out = empty((), dtype=object)
         out[()] = data
+        mark(data)
         return out
     return scalar_summary
 
@@ -388,17 +439,96 @@ def _histogram_infer(inputs, attrs):
     return _string_out(inputs, attrs)
 
 
+# ---- serialized HistogramProto without a Python float per bucket ----------------------------
+#
+# Filling `bucket_limit`/`bucket` through the message API creates a Python float per kept
+# bucket (~180 for a 7840-value weight matrix), which costs more than the bucketing itself.
+# Instead the proto's bytes are assembled from parts the protobuf classes serialize: the five
+# scalar fields from a HistogramProto holding only them, and each packed repeated double field
+# as the header the protobuf classes write for k values followed by the k little-endian
+# doubles (which is what a packed double field's payload is). Fields 1-5 then 6 then 7 is the
+# order the protobuf serializer uses, so the bytes equal a full message's serialization; the
+# summary op parses them into its Summary message, so what is written is still produced by
+# the protobuf classes. `_fast_histogram_ok` checks the assembly against the message API
+# once and falls back to it if they ever differ.
+
+_packed_headers = {}
+_fast_histogram = []  # [bool] once checked
+
+
+def _packed_header(k):
+    h = _packed_headers.get(k)
+    if h is None:
+        H = _pb().summary_pb2.HistogramProto
+        zeros = [0.0] * k
+        a = H(bucket_limit=zeros).SerializeToString()
+        b = H(bucket=zeros).SerializeToString()
+        h = _packed_headers[k] = (a[:len(a) - 8 * k], b[:len(b) - 8 * k])
+    return h
+
+
+def _assembled_histogram(arr, tag):
+    """Serialized HistogramProto of a non-empty ndarray (native kernel)."""
+    dt = arr.dtype
+    if dt == _F32:
+        kl, kc, lo, hi, total, total_sq = _C.histogram_summary_f32(arr, _default_limits[0])
+    else:
+        if dt != _F64:
+            arr = arr.astype(np.float64)
+        kl, kc, lo, hi, total, total_sq = _C.histogram_summary_f64(arr, _default_limits[0])
+    if not _isfinite(total):  # NaN/inf in the values, or finite values overflowing the sum
+        flat = arr.ravel()
+        if not np.isfinite(flat).all():
+            raise _nonfinite_error(flat, tag)
+    base = _pb().summary_pb2.HistogramProto(min=lo, max=hi, num=float(arr.size), sum=total,
+                                             sum_squares=total_sq).SerializeToString()
+    h_lim, h_cnt = _packed_header(len(kl))
+    return b"".join((base, h_lim, kl.tobytes(), h_cnt, kc.tobytes()))
+
+
+def _fast_histogram_ok():
+    if not _fast_histogram:
+        ok = _C is not None and hasattr(_C, "histogram_summary_f32") and \
+            sys.byteorder == "little"
+        if ok:
+            default_bucket_limits()
+            rng = np.random.default_rng(0)
+            for n in (1, 3, 200, 5000):
+                v = rng.normal(size=n) * 10.0 ** rng.integers(-13, 20, size=n)
+                for arr in (v, v.astype(np.float32), np.zeros(n)):
+                    if _assembled_histogram(arr, "t") != histogram_proto(arr).SerializeToString():
+                        ok = False
+        _fast_histogram.append(ok)
+    return _fast_histogram[0]
+
+
+def histogram_bytes(values, tag=None):
+    """The serialized `HistogramProto` of `values` (equal to
+    `histogram_proto(values, tag).SerializeToString()`, faster).
+
+    Raises:
+      InvalidArgumentError: `values` holds a NaN or infinity.
+    """
+    arr = values if type(values) is np.ndarray else np.asarray(values)
+    if arr.size and _fast_histogram_ok():
+        return _assembled_histogram(arr, tag)
+    return histogram_proto(arr, tag).SerializeToString()
+
+
 def _histogram_kernel(op, ctx):
     Summary = _pb().summary_pb2.Summary
     static_tag = _const_tag(op._inputs[0])
+    mark = _mark_metadata_free
 
     def histogram_summary(tag, values):
         tag = static_tag if static_tag is not None else _as_str(np.asarray(tag).item())
         pb = Summary()
         v = pb.value.add()
         v.tag = tag
-        fill_histogram(v.histo, values, tag)
-        return _bytes_result(pb.SerializeToString())
+        v.histo.MergeFromString(histogram_bytes(values, tag))
+        data = pb.SerializeToString()
+        mark(data)
+        return _bytes_result(data)
     return histogram_summary
 
 
@@ -798,6 +928,8 @@ def _static_tags(t):
     return (tag,)
 
 
+_METADATA_FREE_OPS = frozenset(("ScalarSummary", "HistogramSummary", "ImageSummary",
+                                "AudioSummaryV2"))
 _STATIC_TAG_OPS = frozenset(("ScalarSummary", "HistogramSummary", "ImageSummary",
                              "AudioSummaryV2", "TensorSummaryV2"))
 
@@ -813,6 +945,11 @@ def _merge_kernel(op, ctx):
     if len(set(tags)) != len(tags):
         return general  # a duplicate tag: the general path reports it (if it is emitted)
     join = b"".join
+    # Merges of ops that never attach SummaryMetadata carry none (unless an input is fed with
+    # such bytes: then FileWriter merely keeps a repeated tag's metadata, which TensorBoard
+    # reads the same).
+    plain = all(t._op._type in _METADATA_FREE_OPS for t in op._inputs)
+    mark = _mark_metadata_free
 
     # Tags known to be distinct: a Summary is only its repeated `value` field, and serialized
     # repeated fields concatenate, so the merge is the inputs' bytes back to back -- the same
@@ -826,8 +963,11 @@ def _merge_kernel(op, ctx):
             return general(*inputs)
         if len(pieces) != len(inputs):
             return general(*inputs)
+        data = join(pieces)
+        if plain:
+            mark(data)
         out = np.empty((), dtype=object)
-        out[()] = join(pieces)
+        out[()] = data
         return out
     return merge_summary
 

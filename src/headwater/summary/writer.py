@@ -6,6 +6,7 @@ import threading
 import time
 import warnings
 
+from headwater.summary import summary_ops as _summary_ops
 from headwater.summary.event_file import EventFileWriter
 
 __all__ = ["FileWriter", "FileWriterCache"]
@@ -15,6 +16,15 @@ def _protos():
     from headwater.summary import _protos
 
     return _protos
+
+
+_event_cls = []
+
+
+def _event_class():
+    if not _event_cls:
+        _event_cls.append(_protos().event_pb2.Event)
+    return _event_cls[0]
 
 
 def _graph_def_proto(graph, graph_def):
@@ -117,7 +127,7 @@ class FileWriter:
     def _add_event(self, event, step):
         event.wall_time = time.time()
         if step is not None:
-            event.step = int(step)
+            event.step = step if type(step) is int else int(step)
         self.event_writer.add_event(event)
 
     def add_event(self, event):
@@ -133,16 +143,26 @@ class FileWriter:
           summary: a `Summary` proto or its serialized bytes.
           global_step: the step to record with it (an int or numpy integer).
         """
-        if self._warn_if_closed():
+        if self._closed:
+            self._warn_if_closed()
             return
-        protos = _protos()
-        event = protos.event_pb2.Event()
-        if isinstance(summary, (bytes, bytearray)):
-            event.summary.ParseFromString(bytes(summary))
+        event = _event_class()()
+        if type(summary) is bytes:
+            data = summary
+        elif isinstance(summary, (bytes, bytearray)):
+            data = bytes(summary)
         elif hasattr(summary, "item") and getattr(summary, "dtype", None) is not None:
-            event.summary.ParseFromString(summary.item())  # a 0-d object array of bytes
+            data = summary.item()  # a 0-d object array of bytes
         else:
+            data = None
             event.summary.CopyFrom(summary)
+        if data is not None:
+            event.summary.MergeFromString(data)
+            if _summary_ops.is_metadata_free(data):
+                # Straight from summary ops that never attach metadata: nothing to strip, and
+                # walking the values in Python would cost more than the rest of this call.
+                self._add_event(event, global_step)
+                return
         # Plugin metadata is needed once per tag; TensorBoard keeps the first it sees.
         seen = self._seen_summary_tags
         for value in event.summary.value:
