@@ -8,6 +8,7 @@
 
 #include "common/aligned_alloc.h"
 #include "common/thread_pool.h"
+#include "conv/conv_direct.h"
 #include "conv/winograd.h"
 #include "gemm/gemm.h"
 
@@ -209,6 +210,7 @@ template <class T>
 void conv2d_fwd(const ConvGeom& g, const T* x, const T* f, T* y) {
   const int64_t M = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c, N = g.co;
   if (M <= 0 || N <= 0) return;
+  if (direct_conv2d_fwd(g, x, f, y)) return;
   if constexpr (std::is_same_v<T, float>) {
     if (winograd_conv2d_fwd(g, x, f, y)) return;
   }
@@ -284,6 +286,7 @@ void conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df) {
     std::memset(df, 0, sizeof(T) * K * N);
     return;
   }
+  if (direct_conv2d_bwd_filter(g, x, dy, df)) return;
   if constexpr (std::is_same_v<T, float>) {
     if (winograd_conv2d_bwd_filter(g, x, dy, df)) return;
   }

@@ -1,0 +1,125 @@
+// Direct convolution: policy, threading and the choice of ISA; the loops are in
+// conv_direct_impl.h.
+#include "conv/conv_direct.h"
+
+#include <atomic>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/isa.h"
+#include "common/thread_pool.h"
+
+namespace headwater {
+namespace {
+
+std::atomic<int> g_mode{kDirectAuto};
+
+// Fixed number of row slots whose filter-gradient partials are summed in slot order.
+constexpr int64_t kSlots = 8;
+
+const DirectTable* table() {
+  switch (current_isa()) {
+    case Isa::scalar:
+      return &scalar::kDirectTable;
+    case Isa::avx2:
+#if defined(HEADWATER_HAVE_AVX2)
+      return &avx2::kDirectTable;
+#else
+      break;
+#endif
+    case Isa::avx512:
+#if defined(HEADWATER_HAVE_AVX512)
+      return &avx512::kDirectTable;
+#else
+      break;
+#endif
+  }
+  return &scalar::kDirectTable;
+}
+
+const DirectFns<float>& fns(const DirectTable* t, float*) { return t->f32; }
+const DirectFns<double>& fns(const DirectTable* t, double*) { return t->f64; }
+template <class T>
+const DirectFns<T>& fns() {
+  return fns(table(), static_cast<T*>(nullptr));
+}
+
+bool chosen(const ConvGeom& g) {
+  if (g.n <= 0 || g.oh <= 0 || g.ow <= 0 || g.c <= 0 || g.co <= 0) return false;
+  const int mode = g_mode.load(std::memory_order_relaxed);
+  if (mode == kDirectOff) return false;
+  if (mode == kDirectOn) return true;
+  // Auto: with few input channels the GEMM depth kh*kw*c is too shallow for im2col + GEMM.
+  return g.c <= 4;
+}
+
+// Output rows per chunk: enough multiply-adds that a chunk outweighs handing it out.
+int64_t row_grain(const ConvGeom& g) {
+  const int64_t per_row = g.ow * g.co * g.kh * g.kw * g.c;
+  const int64_t grain = per_row > 0 ? (int64_t(1) << 16) / per_row : 1;
+  return grain < 1 ? 1 : grain;
+}
+
+}  // namespace
+
+void set_direct_mode(int mode) {
+  if (mode != kDirectAuto && mode != kDirectOff && mode != kDirectOn)
+    throw std::invalid_argument("direct conv mode must be 0 (auto), -1 (off) or 1 (on), got " +
+                                std::to_string(mode));
+  g_mode.store(mode, std::memory_order_relaxed);
+}
+int get_direct_mode() { return g_mode.load(std::memory_order_relaxed); }
+
+template <class T>
+bool direct_conv2d_fwd(const ConvGeom& g, const T* x, const T* f, T* y) {
+  if (!chosen(g)) return false;
+  const auto fn = fns<T>().fwd;
+  const std::size_t band = static_cast<std::size_t>(direct_band_size(g));
+  parallel_for(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) {
+    std::vector<T> b(band);
+    fn(g, x, f, y, r0, r1, b.data());
+  });
+  return true;
+}
+
+template <class T>
+bool direct_conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df) {
+  if (!chosen(g)) return false;
+  const auto fn = fns<T>().bwd_filter;
+  const int64_t rows = g.n * g.oh;
+  const int64_t kn = g.kh * g.kw * g.c * g.co;
+  // Slots of whole rows, fixed by the shape alone; few rows make few slots.
+  const int64_t grain = row_grain(g);
+  int64_t slots = rows / grain;
+  slots = slots < 1 ? 1 : (slots > kSlots ? kSlots : slots);
+  std::vector<T> partial(static_cast<std::size_t>((slots - 1) * kn), T(0));
+  std::memset(df, 0, sizeof(T) * static_cast<std::size_t>(kn));
+  const std::size_t band = static_cast<std::size_t>(direct_band_size(g));
+  std::atomic<int64_t> next{0};
+  const int64_t workers = get_num_threads() < slots ? get_num_threads() : slots;
+  parallel_for(workers, 1, [&](int64_t, int64_t) {
+    std::vector<T> b(band);
+    for (;;) {
+      const int64_t s = next.fetch_add(1, std::memory_order_relaxed);
+      if (s >= slots) break;
+      T* out = s == 0 ? df : partial.data() + (s - 1) * kn;
+      fn(g, x, dy, out, rows * s / slots, rows * (s + 1) / slots, b.data());
+    }
+  });
+  for (int64_t s = 1; s < slots; ++s) {
+    const T* p = partial.data() + (s - 1) * kn;
+    for (int64_t e = 0; e < kn; ++e) df[e] += p[e];
+  }
+  return true;
+}
+
+template bool direct_conv2d_fwd<float>(const ConvGeom&, const float*, const float*, float*);
+template bool direct_conv2d_fwd<double>(const ConvGeom&, const double*, const double*, double*);
+template bool direct_conv2d_bwd_filter<float>(const ConvGeom&, const float*, const float*,
+                                              float*);
+template bool direct_conv2d_bwd_filter<double>(const ConvGeom&, const double*, const double*,
+                                               double*);
+
+}  // namespace headwater

@@ -1,0 +1,6 @@
+// Direct convolution loops, avx2 variant (compiler flags set per file in CMakeLists.txt).
+#define HW_ISA_NS avx2
+#define HW_ISA_LEVEL 1
+#include "common/simd.h"
+#include "conv/lanes.h"
+#include "conv/conv_direct_impl.h"

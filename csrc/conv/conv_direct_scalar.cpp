@@ -1,0 +1,6 @@
+// Direct convolution loops, scalar variant (compiler flags set per file in CMakeLists.txt).
+#define HW_ISA_NS scalar
+#define HW_ISA_LEVEL 0
+#include "common/simd.h"
+#include "conv/lanes.h"
+#include "conv/conv_direct_impl.h"
