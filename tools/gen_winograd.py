@@ -80,14 +80,66 @@ def vexpr(row, names, consts):
     return acc
 
 
+def row_pairs(mat):
+    """Pairs of rows (i, i2, s) with mat[i2][j] = s * (-1)^j * mat[i][j]: the rows of points
+    +p and -p. Each pair shares its even and odd partial sums."""
+    used, pairs = set(), []
+    for i in range(len(mat)):
+        if i in used:
+            continue
+        for i2 in range(i + 1, len(mat)):
+            if i2 in used or not any(mat[i]):
+                continue
+            for sgn in (1, -1):
+                if all(mat[i2][j] == sgn * (-1) ** j * mat[i][j] for j in range(len(mat[i]))):
+                    if any(mat[i][j] for j in range(1, len(mat[i]), 2)):
+                        pairs.append((i, i2, sgn))
+                        used.update((i, i2))
+                    break
+            if i in used:
+                break
+    return pairs
+
+
+def col_pairs(mat):
+    """Pairs of columns (j, j2, s) with mat[k][j2] = s * (-1)^k * mat[k][j]."""
+    t = [[mat[k][j] for k in range(len(mat))] for j in range(len(mat[0]))]
+    return row_pairs(t)
+
+
 def xform(name, mat):
     """out_i = sum_j mat[i][j] * in_j over L lanes; in/out strided between the j / i. All
-    inputs are loaded before any output is stored, so in and out may alias (in place)."""
+    inputs are loaded before any output is stored."""
     nin, nout = len(mat[0]), len(mat)
-    names = [f"x{j}" for j in range(nin)]
     consts = {}
-    body = [f"      V::store(out + {i} * os + l, {vexpr(mat[i], names, consts)});"
-            for i in range(nout)]
+    body = []
+    # Inputs paired by column symmetry become sums and differences first.
+    names = [f"x{j}" for j in range(nin)]
+    cols = col_pairs(mat)
+    m2 = [list(r) for r in mat]
+    names2 = list(names)
+    for j, j2, sgn in cols:
+        op = "add" if sgn == 1 else "sub"
+        body.append(f"      const reg p{j} = V::{op}(x{j}, x{j2});")
+        body.append(f"      const reg q{j} = V::{'sub' if sgn == 1 else 'add'}(x{j}, x{j2});")
+        for k in range(nout):
+            c = mat[k][j]
+            m2[k][j] = c if k % 2 == 0 else 0
+            m2[k][j2] = c if k % 2 == 1 else 0
+        names2[j], names2[j2] = f"p{j}", f"q{j}"
+    done = set()
+    for i, i2, sgn in row_pairs(m2):
+        even = [c if j % 2 == 0 else 0 for j, c in enumerate(m2[i])]
+        odd = [c if j % 2 == 1 else 0 for j, c in enumerate(m2[i])]
+        body.append(f"      const reg e{i} = {vexpr(even, names2, consts)};")
+        body.append(f"      const reg o{i} = {vexpr(odd, names2, consts)};")
+        body.append(f"      V::store(out + {i} * os + l, V::add(e{i}, o{i}));")
+        diff = f"V::sub(e{i}, o{i})" if sgn == 1 else f"V::sub(o{i}, e{i})"
+        body.append(f"      V::store(out + {i2} * os + l, {diff});")
+        done.update((i, i2))
+    for i in range(nout):
+        if i not in done:
+            body.append(f"      V::store(out + {i} * os + l, {vexpr(m2[i], names2, consts)});")
     lines = [f"  template <int L>",
              f"  static inline void {name}(const float* in, int64_t is, float* out, int64_t os) {{",
              "    using V = Vec<float>;",

@@ -21,9 +21,13 @@ std::atomic<int> g_mode{kWinogradAuto};
 
 // Bytes of transformed tiles (V and M, or V and W) per block: they stay in L2 from the
 // transform through the GEMMs.
-constexpr int64_t kBlockBytes = int64_t(512) << 10;
+constexpr int64_t kBlockBytes = int64_t(768) << 10;
 // Partial filter gradients summed at the end in slot order (fixed, so deterministic).
 constexpr int64_t kFilterSlots = 8;
+// Largest partial-sum slot for which the automatic choice takes Winograd for the filter
+// gradient, and the memory above which fewer slots are used.
+constexpr int64_t kFilterSlotBytes = int64_t(2) << 20;
+constexpr int64_t kFilterSlotsBytes = int64_t(8) << 20;
 
 struct Scratch {
   void* p = nullptr;
@@ -90,7 +94,8 @@ void dynamic_for(int64_t ntasks, F&& fn) {
 
 // Chooses the variant for a convolution of `cin` -> `cout` channels over an oh x ow output, or
 // returns idx -1 for im2col. `g` is the forward geometry.
-Variant choose(const ConvGeom& g, int64_t cin, int64_t cout, int64_t oh, int64_t ow) {
+Variant choose(const ConvGeom& g, int64_t cin, int64_t cout, int64_t oh, int64_t ow,
+               bool filter_grad = false) {
   Variant none;
   if (g.kh != g.kw || (g.kh != 3 && g.kh != 5)) return none;
   if (g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1) return none;
@@ -102,12 +107,18 @@ Variant choose(const ConvGeom& g, int64_t cin, int64_t cout, int64_t oh, int64_t
   // Auto: the GEMMs have k = cin instead of r*r*cin, so narrow channel counts lose more to
   // GEMM overheads than the saved multiplies gain.
   if (cin < 16 || cout < 16) return none;
+  // On outputs smaller than 4x4 the padded tiles cost more than im2col's padded rows.
+  if (oh < 4 || ow < 4) return none;
   // Output tiles of 4 waste less than tiles of 2 saves unless the image is tiny.
   const auto waste = [&](int m) {
     const int64_t th = (oh + m - 1) / m, tw = (ow + m - 1) / m;
     return double(th * tw * (m + r - 1) * (m + r - 1)) / double(oh * ow);
   };
-  return make_variant(waste(4) < 0.9 * waste(2) ? 4 : 2, r);
+  const Variant v = make_variant(waste(4) < 0.9 * waste(2) ? 4 : 2, r);
+  // The filter gradient keeps (m+r-1)^2 x cin x cout partial sums per slot: past a few MB
+  // they no longer stay in cache and im2col is faster.
+  if (filter_grad && int64_t(v.n()) * v.n() * cin * cout * 4 > kFilterSlotBytes) return none;
+  return v;
 }
 
 // Dev-only override of kBlockBytes (HEADWATER_WINOGRAD_BLOCK_KB) for tuning sweeps; read once.
@@ -238,7 +249,7 @@ bool winograd_conv2d_bwd_input(const ConvGeom& g, const float* f, const float* d
 }
 
 bool winograd_conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* dy, float* df) {
-  const Variant v = choose(g, g.c, g.co, g.oh, g.ow);
+  const Variant v = choose(g, g.c, g.co, g.oh, g.ow, true);
   if (v.idx < 0) return false;
   const WinogradKernels& k = table().k[v.idx];
   const int n = v.n(), r = v.r;
@@ -247,7 +258,9 @@ bool winograd_conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* 
   const int64_t tiles = wg.n * wg.th * wg.tw;
   const int64_t bt = block_tiles(v, C, Co, tiles);
   const int64_t nblocks = (tiles + bt - 1) / bt;
-  const int64_t slots = nblocks < kFilterSlots ? nblocks : kFilterSlots;
+  int64_t slots = kFilterSlotsBytes / (nn * CC * int64_t(sizeof(float)));
+  slots = slots < 2 ? 2 : slots > kFilterSlots ? kFilterSlots : slots;
+  slots = nblocks < slots ? nblocks : slots;
   float* s = t_s.get(slots * nn * CC);
   dynamic_for(slots, [&](int64_t sl) {
     float* out = s + sl * nn * CC;
