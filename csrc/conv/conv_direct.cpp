@@ -77,9 +77,11 @@ bool direct_conv2d_fwd(const ConvGeom& g, const T* x, const T* f, T* y) {
   if (!chosen(g)) return false;
   const auto fn = fns<T>().fwd;
   const std::size_t band = static_cast<std::size_t>(direct_band_size(g));
+  std::vector<int64_t> toff(static_cast<std::size_t>(g.kh * g.kw * g.c));
+  direct_tap_offsets(g, toff.data());
   parallel_for(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) {
     std::vector<T> b(band);
-    fn(g, x, f, y, r0, r1, b.data());
+    fn(g, x, f, y, r0, r1, b.data(), toff.data());
   });
   return true;
 }
@@ -97,6 +99,8 @@ bool direct_conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df)
   std::vector<T> partial(static_cast<std::size_t>((slots - 1) * kn), T(0));
   std::memset(df, 0, sizeof(T) * static_cast<std::size_t>(kn));
   const std::size_t band = static_cast<std::size_t>(direct_band_size(g));
+  std::vector<int64_t> toff(static_cast<std::size_t>(g.kh * g.kw * g.c));
+  direct_tap_offsets(g, toff.data());
   std::atomic<int64_t> next{0};
   const int64_t workers = get_num_threads() < slots ? get_num_threads() : slots;
   parallel_for(workers, 1, [&](int64_t, int64_t) {
@@ -105,7 +109,7 @@ bool direct_conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df)
       const int64_t s = next.fetch_add(1, std::memory_order_relaxed);
       if (s >= slots) break;
       T* out = s == 0 ? df : partial.data() + (s - 1) * kn;
-      fn(g, x, dy, out, rows * s / slots, rows * (s + 1) / slots, b.data());
+      fn(g, x, dy, out, rows * s / slots, rows * (s + 1) / slots, b.data(), toff.data());
     }
   });
   for (int64_t s = 1; s < slots; ++s) {

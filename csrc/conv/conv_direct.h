@@ -29,22 +29,36 @@ template <class T>
 bool direct_conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df);
 
 // Per-ISA loops over output rows [r0, r1) (row = image * oh + oy). `band` is scratch of
-// direct_band_size(g) elements. bwd_filter adds into `part` (kh*kw*c x co).
+// direct_band_size(g) elements, `toff` the direct_tap_offsets. bwd_filter adds into `part`
+// (kh*kw*c x co).
 template <class T>
 struct DirectFns {
-  void (*fwd)(const ConvGeom&, const T* x, const T* f, T* y, int64_t r0, int64_t r1, T* band);
+  void (*fwd)(const ConvGeom&, const T* x, const T* f, T* y, int64_t r0, int64_t r1, T* band,
+              const int64_t* toff);
   void (*bwd_filter)(const ConvGeom&, const T* x, const T* dy, T* part, int64_t r0, int64_t r1,
-                     T* band);
+                     T* band, const int64_t* toff);
 };
 struct DirectTable {
   DirectFns<float> f32;
   DirectFns<double> f64;
 };
 
-// Scratch elements per thread: one output row's input band (kh rows of the padded input, just
-// wide enough), then its taps transposed (kh*kw*c x ow).
+// Padded input columns one output row reads.
+inline int64_t direct_band_width(const ConvGeom& g) { return (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1; }
+// Elements of one output row's input band: kh rows x c channels x sw stride phases.
 inline int64_t direct_band_size(const ConvGeom& g) {
-  return g.kh * ((g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1) * g.c + g.kh * g.kw * g.c * g.ow;
+  return g.kh * g.c * g.sw * ((direct_band_width(g) + g.sw - 1) / g.sw);
+}
+// toff[t] for tap t = (i*kw + j)*c + ch: where in the band tap t reads output pixel 0 (pixel ox
+// reads toff[t] + ox).
+inline void direct_tap_offsets(const ConvGeom& g, int64_t* toff) {
+  const int64_t mlen = (direct_band_width(g) + g.sw - 1) / g.sw;
+  for (int64_t i = 0; i < g.kh; ++i)
+    for (int64_t j = 0; j < g.kw; ++j)
+      for (int64_t ch = 0; ch < g.c; ++ch) {
+        const int64_t u = j * g.dw;
+        toff[(i * g.kw + j) * g.c + ch] = ((i * g.c + ch) * g.sw + u % g.sw) * mlen + u / g.sw;
+      }
 }
 
 namespace scalar {
