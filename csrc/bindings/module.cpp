@@ -16,4 +16,5 @@ PYBIND11_MODULE(_C, m) {
   headwater::bind::register_unary(m);
   headwater::bind::register_reduce(m);
   headwater::bind::register_io(m);
+  headwater::bind::register_activation(m);
 }

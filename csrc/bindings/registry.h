@@ -15,6 +15,7 @@ void register_softmax(pybind11::module_& m);
 void register_unary(pybind11::module_& m);
 void register_reduce(pybind11::module_& m);
 void register_io(pybind11::module_& m);
+void register_activation(pybind11::module_& m);
 
 }  // namespace bind
 }  // namespace headwater

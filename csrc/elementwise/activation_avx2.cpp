@@ -1,0 +1,5 @@
+// ReLU loops, avx2 variant (compiler flags set per file in CMakeLists.txt).
+#define HW_ISA_NS avx2
+#define HW_ISA_LEVEL 1
+#include "common/simd.h"
+#include "elementwise/activation_impl.h"
