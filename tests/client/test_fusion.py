@@ -189,3 +189,62 @@ def test_unfused_fixture_disables(unfused):
         with tf.Session() as sess:
             sess.run(out, {x: np.ones((3, 20), np.float32)})
             assert _fused_steps(sess, [out], [x]) == []
+
+
+def _fused_kinds(sess, fetches, feed_keys=()):
+    plan = sess._entry(fetches, tuple(feed_keys)).plan
+    return [type(s).__name__ for s in plan.run_ops
+            if isinstance(s, (fusion.FusedDense, fusion.FusedBiasRelu))]
+
+
+@pytest.mark.parametrize("form", ["add", "bias_add", "bias_first"])
+def test_conv_bias_relu_fused_and_identical(form):
+    rng = np.random.default_rng(4)
+    xv = rng.standard_normal((3, 12, 12, 2)).astype(np.float32)
+    wv = rng.standard_normal((3, 3, 2, 40)).astype(np.float32)
+    outs = []
+    for enabled in (True, False):
+        fusion.ENABLED = enabled
+        try:
+            with tf.Graph().as_default():
+                x = tf.placeholder(tf.float32, [None, 12, 12, 2])
+                w = tf.constant(wv)
+                b = tf.Variable(np.linspace(-1, 1, 40, dtype=np.float32))
+                c = tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
+                pre = {"add": lambda: c + b, "bias_add": lambda: tf.nn.bias_add(c, b),
+                       "bias_first": lambda: b + c}[form]()
+                out = tf.nn.relu(pre)
+                with tf.Session() as sess:
+                    sess.run(tf.global_variables_initializer())
+                    outs.append(sess.run(out, {x: xv}))
+                    kinds = _fused_kinds(sess, [out], [x])
+        finally:
+            fusion.ENABLED = True
+        if enabled:
+            assert kinds == ["FusedBiasRelu"]
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert (outs[0] > 0).any() and (outs[0] == 0).any()
+
+
+def test_cnn_training_identical_with_conv_and_dense_fusion():
+    rng = np.random.default_rng(5)
+    xv = rng.standard_normal((8, 10, 10, 1)).astype(np.float32)
+    yv = rng.integers(0, 10, 8)
+
+    def build():
+        x = tf.placeholder(tf.float32, [None, 10, 10, 1])
+        y = tf.placeholder(tf.int64, [None])
+        w1 = tf.Variable(tf.truncated_normal([3, 3, 1, 64], stddev=0.1))
+        b1 = tf.Variable(tf.constant(0.1, shape=[64]))
+        h = tf.nn.relu(tf.nn.conv2d(x, w1, [1, 1, 1, 1], "SAME") + b1)
+        h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        h = tf.reshape(h, [-1, 5 * 5 * 64])
+        h = _dense(h, 32, tf.float32)
+        logits = _dense(h, 10, tf.float32, relu=False)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
+                                                                             logits=logits))
+        return [loss] + tf.trainable_variables(), [x, y], tf.train.AdamOptimizer(1e-3).minimize(
+            loss)
+
+    # conv bias+relu, dense+relu and the logits layer: three fused steps.
+    assert _run_both(build, [xv, yv], steps=4) == 2  # counts FusedDense steps only

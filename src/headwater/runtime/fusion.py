@@ -1,7 +1,8 @@
 """Plan-time fusion of dense layers: MatMul -> bias add [-> Relu] becomes one GEMM call.
 
 The C++ GEMM applies the bias and the ReLU in its last pass over C, so a dense layer costs one
-kernel call and no intermediate arrays instead of three. The rewrite happens only inside a
+kernel call and no intermediate arrays instead of three. A bias add -> Relu after anything else
+(a convolution) becomes one native pass. The rewrite happens only inside a
 compiled plan: the user's graph, its op names, gradients and traced runs (which time every op
 of the graph) are untouched.
 
@@ -68,14 +69,15 @@ def _static_dims(t):
 
 
 def fuse_dense(order, keep):
-    """Returns (new order, tensor aliases) with dense layers fused, or (order, None).
+    """Returns (new order, tensor aliases) with dense layers (and other bias add -> Relu
+    pairs) fused, or (order, None).
 
     `keep` holds the fed and fetched tensors: a fused-away intermediate must be neither.
     """
     from headwater._native import _C
     if _C is None or not hasattr(_C, "matmul"):
         return order, None
-    if not any(op._type == "MatMul" for op in order):
+    if not any(op._type == "Relu" or op._type == "MatMul" for op in order):
         return order, None
     from headwater.ops.math_ops import _C_MIN_MATMUL_FLOPS
 
@@ -159,7 +161,91 @@ def fuse_dense(order, keep):
         alias[t_mm] = last._outputs[0]
         if relu:
             alias[t_add] = last._outputs[0]
+    _fuse_bias_relu(order, keep, consumers, controlled, pos, replace, dropped, alias)
     if not replace:
         return order, None
     new_order = [replace.get(op, op) for op in order if op not in dropped]
     return new_order, alias
+
+
+class FusedBiasRelu:
+    """Plan step standing in for bias add -> Relu after any other op (a convolution, say):
+    one pass over the data instead of two, and no intermediate array."""
+
+    __slots__ = ("_inputs", "_outputs", "_op_def", "_type", "report_op", "ops")
+
+    def __init__(self, x, bias, add, relu):
+        self._inputs = [x, bias]
+        self._outputs = [relu._outputs[0]]
+        self._type = "_FusedBiasRelu"
+        self.report_op = add
+        self.ops = [add, relu]
+
+        def kernel(op, ctx):
+            from headwater._native import _C
+            return _C.bias_relu
+        self._op_def = _FusedDenseDef(kernel)
+
+    @property
+    def name(self):
+        return self.report_op.name
+
+
+# Below this many elements the two numpy calls cost less than the native call.
+_BIAS_RELU_MIN = 4096
+
+
+def _fuse_bias_relu(order, keep, consumers, controlled, pos, replace, dropped, alias):
+    """Adds FusedBiasRelu steps for bias add -> Relu pairs not already part of a dense layer."""
+    from headwater._native import _C
+    if not hasattr(_C, "bias_relu"):
+        return
+    for add in order:
+        if add._type not in _ADD_TYPES or add in dropped or add in replace or add in controlled:
+            continue
+        if add._type == "BiasAdd":
+            fmt = add._attrs.get("data_format")
+            if fmt not in (None, "NHWC", b"NHWC"):
+                continue
+            x, bias = add._inputs
+        else:
+            a, b = add._inputs
+            if _static_dims(b) is not None and len(_static_dims(b)) == 1:
+                x, bias = a, b
+            else:
+                x, bias = b, a
+        dt = x._dtype.base_dtype
+        if dt not in _FLOAT or bias._dtype.base_dtype is not dt:
+            continue
+        xd, bd = _static_dims(x), _static_dims(bias)
+        if bd is None or len(bd) != 1 or x._shape._dims is None or len(x._shape._dims) < 2:
+            continue
+        if x._shape._dims[-1] != bd[0]:
+            continue
+        if xd is not None and _prod(xd) < _BIAS_RELU_MIN:
+            continue
+        t_add = add._outputs[0]
+        if t_add in keep or tuple(t_add._shape._dims or ()) != tuple(x._shape._dims):
+            continue
+        readers = [c for c in consumers.get(t_add, ()) if c._type not in _SHAPE_ONLY]
+        if len(readers) != 1 or readers[0]._type != "Relu" or readers[0] in replace:
+            continue
+        relu = readers[0]
+        at = pos[relu]
+        if any(c is not relu and (c._type not in _SHAPE_ONLY or pos[c] <= at)
+               for c in consumers.get(t_add, ())):
+            continue
+        # The bias is read at the Relu's step instead of the add's: nothing stateful between.
+        if any(order[i]._op_def.stateful or order[i]._op_def.ref_inputs
+               for i in range(pos[add] + 1, at)):
+            continue
+        replace[relu] = FusedBiasRelu(x, bias, add, relu)
+        dropped.add(add)
+        alias[t_add] = relu._outputs[0]
+
+
+def _prod(dims):
+    n = 1
+    for d in dims:
+        n *= d
+    return n
