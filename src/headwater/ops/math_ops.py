@@ -2274,6 +2274,19 @@ def _sum_to_shape_kernel(op, ctx):
     g_t, s_t = op._inputs
     gd = _static_dims(g_t)
     target = _shape_tensor_dims(s_t)
+    npdt = _np_dtype(g_t._dtype.base_dtype)
+    # Bias gradients of conv layers sum millions of values: the native sum (threaded,
+    # float64-accumulated, as the Sum op uses for big arrays) instead of numpy's.
+    csum = getattr(_C, "reduce_sum", None) if _C is not None else None
+    if npdt not in (np.float32, np.float64):
+        csum = None
+    big = _C_MIN_ELEMENTS
+
+    def summed(g, axes, ts):
+        if csum is not None and type(g) is _ndarray and g.size >= big and g.dtype == npdt:
+            return csum(g, list(axes), True).reshape(ts)
+        return np.sum(g, axis=axes, keepdims=True).reshape(ts)
+
     if gd is not None and target is not None and None not in target:
         axes = _sum_axes(gd, target)
         if axes is not None:
@@ -2283,7 +2296,7 @@ def _sum_to_shape_kernel(op, ctx):
                 return sum_to_same
 
             def sum_to_static(g, s):
-                return np.sum(g, axis=axes, keepdims=True).reshape(target)
+                return summed(g, axes, target)
             return sum_to_static
     cache = {}
 
@@ -2299,7 +2312,7 @@ def _sum_to_shape_kernel(op, ctx):
             cache[key] = axes
         if not axes and gs == ts:
             return g
-        return np.sum(g, axis=axes, keepdims=True).reshape(ts)
+        return summed(g, axes, ts)
     return sum_to_shape
 
 
