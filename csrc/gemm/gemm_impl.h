@@ -436,10 +436,12 @@ struct Gemm {
     using X = Transpose<T>;
     constexpr int B = X::B;
     static_assert(NR % B == 0, "panel width must be a multiple of the transpose block");
-    int64_t p = 0;
-    for (; p + B <= kc; p += B) {
-      HW_UNROLL
-      for (int j0 = 0; j0 < NR; j0 += B) {
+    // B source columns at a time, each read front to back along k: B read streams the
+    // prefetchers can follow (all NR columns at once would be too many streams, and on a
+    // big B every access became a cache miss). The writes land in the packed panel, in cache.
+    const int64_t kfull = kc / B * B;
+    for (int j0 = 0; j0 < NR; j0 += B) {
+      for (int64_t p = 0; p < kfull; p += B) {
         typename X::reg v[B];
         HW_UNROLL
         for (int i = 0; i < B; ++i) v[i] = X::load(s + (j0 + i) * cs + p);
@@ -448,7 +450,7 @@ struct Gemm {
         for (int i = 0; i < B; ++i) X::store(d + (p + i) * NR + j0, v[i]);
       }
     }
-    for (; p < kc; ++p)
+    for (int64_t p = kfull; p < kc; ++p)
       for (int j = 0; j < NR; ++j) d[p * NR + j] = s[j * cs + p];
   }
 #else
