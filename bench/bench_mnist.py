@@ -107,19 +107,37 @@ def workload(tf, quick=False):
     return out
 
 
-def rss_child(steps=5):
-    """Run in a fresh process: print the peak RSS (MiB) before and after CNN training."""
+def _peak_rss_mib():
+    """This process's peak resident set size in MiB.
+
+    Linux's VmHWM belongs to the process's own address space. ru_maxrss does not do for a
+    child: it keeps the peak of the parent it was forked from across exec, so every child of
+    a big benchmark process reported the parent's figure.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
 
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r / (1024.0 * 1024.0) if sys.platform == "darwin" else r / 1024.0
+
+
+def rss_child(steps=5):
+    """Run in a fresh process: print the peak RSS (MiB) before and after CNN training."""
     tf = _import_framework(os.environ["HEADWATER_BENCH_FRAMEWORK"])
     x, y_, keep_prob, train = _cnn_model(tf)
     sess = tf.Session()
     sess.run(tf.global_variables_initializer())
     xs, ys = _batch(50)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    before = _peak_rss_mib()
     for _ in range(steps):
         sess.run(train, {x: xs, y_: ys, keep_prob: 0.5})
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    peak = _peak_rss_mib()
     print("RSS", json.dumps({"built_mib": before, "peak_mib": peak}))
 
 
