@@ -248,3 +248,46 @@ def test_cnn_training_identical_with_conv_and_dense_fusion():
 
     # conv bias+relu, dense+relu and the logits layer: three fused steps.
     assert _run_both(build, [xv, yv], steps=4) == 2  # counts FusedDense steps only
+
+
+def test_assign_between_matmul_and_bias_add_gives_the_unfused_result():
+    # An Assign to W that the plan may run between the MatMul and the bias add: a fused step
+    # at the add's place would read the new W. Fused and unfused plans must agree.
+    outs = []
+    for enabled in (True, False):
+        fusion.ENABLED = enabled
+        try:
+            with tf.Graph().as_default():
+                x = tf.placeholder(tf.float32, [None, 20])
+                w = tf.Variable(np.ones((20, 30), np.float32))
+                b = tf.Variable(np.zeros(30, np.float32))
+                mm = tf.matmul(x, w)
+                bump = tf.assign(w, w * 2.0)
+                with tf.control_dependencies([bump]):
+                    b_after = tf.identity(b)
+                out = tf.nn.relu(mm + b_after)
+                with tf.Session() as sess:
+                    sess.run(tf.global_variables_initializer())
+                    outs.append(sess.run(out, {x: np.ones((2, 20), np.float32)}))
+                    order = sess._entry([out], (x,)).plan.ops
+        finally:
+            fusion.ENABLED = True
+        pos = {o: i for i, o in enumerate(order)}
+        assert pos[mm.op] < pos[bump.op] < pos[out.op.inputs[0].op]  # the case under test
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[0], np.full((2, 30), 20, np.float32))
+
+
+def test_variable_reads_between_matmul_and_add_do_not_block_fusion():
+    # The logits layer: the bias variable is read between the MatMul and the add.
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 256])
+        w = tf.Variable(np.ones((256, 10), np.float32))
+        mm = tf.matmul(x, w)
+        b = tf.Variable(np.arange(10, dtype=np.float32))
+        logits = mm + b
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            v = sess.run(logits, {x: np.ones((128, 256), np.float32)})
+            assert len(_fused_steps(sess, [logits], [x])) == 1
+    np.testing.assert_array_equal(v, np.tile(256 + np.arange(10, dtype=np.float32), (128, 1)))

@@ -22,6 +22,15 @@ _ADD_TYPES = frozenset(["AddV2", "Add", "BiasAdd"])
 _FLOAT = (_dt.float32, _dt.float64)
 
 
+# Control flow ops run sub-plans that may assign variables without a ref input of their own.
+_MAY_WRITE = frozenset(["If", "While"])
+
+
+def _may_write_variables(op):
+    """Ops that can change a variable's value (reading one, as VariableV2 does, is harmless)."""
+    return bool(op._op_def.ref_inputs) or op._type in _MAY_WRITE
+
+
 class _FusedDenseDef:
     __slots__ = ("kernel",)
     ref_inputs = ()
@@ -150,10 +159,9 @@ def fuse_dense(order, keep):
         at = pos[last]
         if not only_shape_readers_after(t_mm, add, at):
             continue
-        # A stateful op between the MatMul and the fused step could change a variable that
-        # the MatMul would have read earlier: keep such plans exactly as written.
-        if any(order[i]._op_def.stateful or order[i]._op_def.ref_inputs
-               for i in range(pos[mm] + 1, at)):
+        # An op between the MatMul and the fused step could change a variable that the
+        # MatMul would have read earlier: keep such plans exactly as written.
+        if any(_may_write_variables(order[i]) for i in range(pos[mm] + 1, at)):
             continue
         fused = FusedDense(mm, bias, ops, relu)
         replace[last] = fused
@@ -236,8 +244,7 @@ def _fuse_bias_relu(order, keep, consumers, controlled, pos, replace, dropped, a
                for c in consumers.get(t_add, ())):
             continue
         # The bias is read at the Relu's step instead of the add's: nothing stateful between.
-        if any(order[i]._op_def.stateful or order[i]._op_def.ref_inputs
-               for i in range(pos[add] + 1, at)):
+        if any(_may_write_variables(order[i]) for i in range(pos[add] + 1, at)):
             continue
         replace[relu] = FusedBiasRelu(x, bias, add, relu)
         dropped.add(add)
