@@ -186,14 +186,16 @@ void run_fwd(const Variant& v, const WinoGeom& wg, const float* x, const float* 
     const int64_t t0 = b * bt, nt = t0 + bt < tiles ? bt : tiles - t0;
     float* vb = t_v.get(nn * bt * wg.c);
     float* mb = t_m.get(nn * bt * wg.co);
-    k.input(wg, x, t0, nt, vb);
+    // Tile-major: the transforms stream through whole tiles (measured faster than
+    // element-major here, where the GEMM reads and writes rows nn * c apart).
+    k.input(wg, x, t0, nt, vb, wg.c, nn * wg.c);
     GemmArgs<float> a;
     a.batch = nn, a.m = nt, a.n = wg.co, a.k = wg.c;
-    a.a = vb, a.a_bs = nt * wg.c, a.a_rs = wg.c, a.a_cs = 1;
+    a.a = vb, a.a_bs = wg.c, a.a_rs = nn * wg.c, a.a_cs = 1;
     a.b = u, a.b_bs = wg.c * wg.co, a.b_rs = wg.co, a.b_cs = 1;
-    a.c = mb, a.c_bs = nt * wg.co, a.c_rs = wg.co;
+    a.c = mb, a.c_bs = wg.co, a.c_rs = nn * wg.co;
     gemm<float>(a);
-    k.output(wg, mb, t0, nt, y);
+    k.output(wg, mb, t0, nt, y, wg.co, nn * wg.co);
   });
 }
 
@@ -269,8 +271,9 @@ bool winograd_conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* 
       const int64_t t0 = b * bt, nt = t0 + bt < tiles ? bt : tiles - t0;
       float* vb = t_v.get(nn * bt * C);
       float* wb = t_m.get(nn * bt * Co);
-      k.input(wg, x, t0, nt, vb);
-      k.grad(wg, dy, t0, nt, wb);
+      // Element-major: packing the transposed W reads along tiles, which must be adjacent.
+      k.input(wg, x, t0, nt, vb, nt * C, C);
+      k.grad(wg, dy, t0, nt, wb, nt * Co, Co);
       GemmArgs<float> a;
       // S[e] is kept as (Co x C) = W[e]^T V[e]: Cout usually has more rows to fill the
       // GEMM's row tiles than Cin.

@@ -37,12 +37,17 @@ struct WinoGeom {
   int64_t th = 0, tw = 0;              // tiles per column / row
 };
 
-// Per-ISA tile transforms of tiles [t0, t0 + nt). Layouts: V [nn][nt][c], M [nn][nt][co],
-// W [nn][nt][co], with nn = (m + r - 1)^2.
+// Per-ISA tile transforms of tiles [t0, t0 + nt). The transformed data of tile t0 + i, element
+// e (of nn = (m + r - 1)^2), channel c sits at [i * ts + e * es + c] (V, W) and the output
+// transform reads M the same way: tile-major (es = c, ts = nn * c) keeps each tile contiguous,
+// element-major (es = nt * c, ts = c) keeps each GEMM operand contiguous.
 struct WinogradKernels {
-  void (*input)(const WinoGeom& g, const float* x, int64_t t0, int64_t nt, float* v);
-  void (*output)(const WinoGeom& g, const float* m, int64_t t0, int64_t nt, float* y);
-  void (*grad)(const WinoGeom& g, const float* dy, int64_t t0, int64_t nt, float* w);
+  void (*input)(const WinoGeom& g, const float* x, int64_t t0, int64_t nt, float* v, int64_t es,
+                int64_t ts);
+  void (*output)(const WinoGeom& g, const float* m, int64_t t0, int64_t nt, float* y,
+                 int64_t es, int64_t ts);
+  void (*grad)(const WinoGeom& g, const float* dy, int64_t t0, int64_t nt, float* w, int64_t es,
+               int64_t ts);
 };
 // variant: 0 = F(2,3), 1 = F(4,3), 2 = F(2,5), 3 = F(4,5).
 struct WinogradTable {

@@ -49,11 +49,12 @@ inline void copy_lanes(float* __restrict d, const float* __restrict s, int64_t c
 }
 
 template <int M, int R>
-void input_xform(const WinoGeom& g, const float* x, int64_t t0, int64_t nt, float* v) {
+void input_xform(const WinoGeom& g, const float* x, int64_t t0, int64_t nt, float* v,
+          int64_t es, int64_t ts) {
   constexpr int N = M + R - 1;
   using X = Xf<M, R>;
   const int64_t C = g.c;
-  const int64_t vs = nt * C;  // between transform elements
+  const int64_t vs = es;
   alignas(64) float d[N * N * L];
   alignas(64) float tmp[N * N * L];
   alignas(64) float out[N * N * L];
@@ -98,7 +99,7 @@ void input_xform(const WinoGeom& g, const float* x, int64_t t0, int64_t nt, floa
         cs = L;
       }
       for (int j = 0; j < N; ++j) X::template bt<L>(src + j * cs, rs, tmp + j * L, N * L);
-      float* vt = v + t * C + c0;
+      float* vt = v + t * ts + c0;
       if (cl == L) {
         for (int i = 0; i < N; ++i) X::template bt<L>(tmp + i * N * L, L, vt + i * N * vs, vs);
       } else {
@@ -111,11 +112,12 @@ void input_xform(const WinoGeom& g, const float* x, int64_t t0, int64_t nt, floa
 }
 
 template <int M, int R>
-void output_xform(const WinoGeom& g, const float* m, int64_t t0, int64_t nt, float* y) {
+void output_xform(const WinoGeom& g, const float* m, int64_t t0, int64_t nt, float* y,
+          int64_t es, int64_t ts) {
   constexpr int N = M + R - 1;
   using X = Xf<M, R>;
   const int64_t C = g.co;
-  const int64_t ms = nt * C;
+  const int64_t ms = es;
   alignas(64) float buf[N * N * L];
   alignas(64) float tmp[M * N * L];
   alignas(64) float out[M * M * L];
@@ -129,10 +131,10 @@ void output_xform(const WinoGeom& g, const float* m, int64_t t0, int64_t nt, flo
       const float* src;
       int64_t es;
       if (cl == L) {
-        src = m + t * C + c0;
+        src = m + t * ts + c0;
         es = ms;
       } else {
-        for (int e = 0; e < N * N; ++e) copy_lanes(buf + e * L, m + e * ms + t * C + c0, cl);
+        for (int e = 0; e < N * N; ++e) copy_lanes(buf + e * L, m + e * ms + t * ts + c0, cl);
         src = buf;
         es = L;
       }
@@ -161,11 +163,12 @@ void output_xform(const WinoGeom& g, const float* m, int64_t t0, int64_t nt, flo
 
 // W = A dY A^T for the m x m block of the output gradient at each tile (zero past its edge).
 template <int M, int R>
-void grad_xform(const WinoGeom& g, const float* dy, int64_t t0, int64_t nt, float* w) {
+void grad_xform(const WinoGeom& g, const float* dy, int64_t t0, int64_t nt, float* w,
+          int64_t es, int64_t ts) {
   constexpr int N = M + R - 1;
   using X = Xf<M, R>;
   const int64_t C = g.co;
-  const int64_t ws = nt * C;
+  const int64_t ws = es;
   alignas(64) float d[M * M * L];
   alignas(64) float tmp[N * M * L];
   alignas(64) float out[N * N * L];
@@ -204,7 +207,7 @@ void grad_xform(const WinoGeom& g, const float* dy, int64_t t0, int64_t nt, floa
         cs = L;
       }
       for (int j = 0; j < M; ++j) X::template a<L>(src + j * cs, rs, tmp + j * L, M * L);
-      float* wt = w + t * C + c0;
+      float* wt = w + t * ts + c0;
       if (cl == L) {
         for (int i = 0; i < N; ++i) X::template a<L>(tmp + i * M * L, L, wt + i * N * ws, ws);
       } else {
