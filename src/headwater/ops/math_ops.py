@@ -1252,10 +1252,29 @@ def _make_sum(axes, kd, npdt):
     return _native_reduce("reduce_sum", f, axes, kd, npdt)
 
 
+_NATIVE_REDUCE_DTYPES = (np.float32, np.float64, np.int32, np.int64)
+
+
+def _native_reduce_any(name, np_fn, axes, kd, npdt):
+    """`_C.<name>` (threaded; float32/float64/int32/int64, TF's NaN and empty-axis rules) for
+    big arrays of those dtypes, else `np_fn`."""
+    cfn = getattr(_C, name, None) if _C is not None else None
+    if cfn is None or npdt not in _NATIVE_REDUCE_DTYPES:
+        return np_fn
+    big = _C_MIN_ELEMENTS
+    ax = None if axes is None else list(axes)
+
+    def f(x):
+        if type(x) is _ndarray and x.size >= big and x.dtype == npdt:
+            return cfn(x, ax, kd)
+        return np_fn(x)
+    return f
+
+
 def _make_prod(axes, kd, npdt):
     def f(x):
         return np.prod(x, axis=axes, dtype=npdt, keepdims=kd)
-    return f
+    return _native_reduce_any("reduce_prod", f, axes, kd, npdt)
 
 
 def _make_mean(axes, kd, npdt):
@@ -1299,7 +1318,7 @@ def _make_max(axes, kd, npdt):
 
     def f(x):
         return np.max(x, axis=axes, keepdims=kd, initial=init)
-    return f
+    return _native_reduce_any("reduce_max", f, axes, kd, npdt)
 
 
 def _make_min(axes, kd, npdt):
@@ -1307,7 +1326,7 @@ def _make_min(axes, kd, npdt):
 
     def f(x):
         return np.min(x, axis=axes, keepdims=kd, initial=init)
-    return f
+    return _native_reduce_any("reduce_min", f, axes, kd, npdt)
 
 
 def _make_any(axes, kd, npdt):
@@ -1491,9 +1510,33 @@ def _argminmax_infer_for(op_type):
     return infer
 
 
+def _tf_argminmax_numpy(x, axis, is_max):
+    """TF's rule in numpy: the first index strictly beyond a running best that starts at the
+    dtype's lowest (highest) finite value, so NaNs never win (np.argmax would pick the first
+    NaN) and an all-NaN (or all -inf) slice gives 0."""
+    dt = x.dtype
+    if dt.kind != "f":
+        return np.argmax(x, axis=axis) if is_max else np.argmin(x, axis=axis)
+    fi = np.finfo(dt)
+    start = fi.min if is_max else fi.max
+    # NaN and the values that can never beat the start become the start itself, which only
+    # index 0 can hold.
+    clean = np.where(np.isnan(x), start, x)
+    clean = np.maximum(clean, start) if is_max else np.minimum(clean, start)
+    return np.argmax(clean, axis=axis) if is_max else np.argmin(clean, axis=axis)
+
+
 def _argminmax_kernel_for(npfn):
+    is_max = npfn is np.argmax
+    c_name = "argmax" if is_max else "argmin"
+
     def kernel(op, ctx):
         out = _np_dtype(op._attrs["output_type"])
+        npdt = _np_dtype(op._inputs[0]._dtype.base_dtype)
+        cfn = getattr(_C, c_name, None) if _C is not None else None
+        if npdt not in _NATIVE_REDUCE_DTYPES:
+            cfn = None
+        big = _C_MIN_ELEMENTS
 
         def arg(x, dim):
             a = int(np.ravel(dim)[0])
@@ -1507,7 +1550,9 @@ def _argminmax_kernel_for(npfn):
                 raise errors.InvalidArgumentError(
                     None, None, "Reduction axis %d is empty in shape %s"
                     % (a % n, proto_shape_str(_shape(shape))))
-            return npfn(x, axis=a).astype(out)
+            if cfn is not None and type(x) is _ndarray and x.size >= big and x.dtype == npdt:
+                return cfn(x, a).astype(out, copy=False)
+            return np.asarray(_tf_argminmax_numpy(np.asarray(x), a, is_max)).astype(out)
         return arg
     return kernel
 

@@ -14,6 +14,7 @@
 #include "gemm/gemm.h"
 #include "optim/optim.h"
 #include "reduce/reduce.h"
+#include "reduce/reduce_ext.h"
 #include "reduce/softmax.h"
 
 using namespace headwater;
@@ -117,6 +118,14 @@ static void run_misc() {
         const int64_t r = n / (a * b);
         std::vector<T> o(a * b + 1);
         reduce_sum<T>(a, r, b, x.data(), o.data());
+        std::vector<int64_t> idx(a * b + 1);
+        for (int op = 0; op < 3; ++op)
+          reduce_value<T>(static_cast<ReduceOp>(op), a, r, b, x.data(), o.data());
+        reduce_logsumexp<T>(a, r, b, x.data(), o.data());
+        if (r > 0) {
+          reduce_arg<T>(true, a, r, b, x.data(), idx.data());
+          reduce_arg<T>(false, a, r, b, x.data(), idx.data());
+        }
       }
   }
   for (int64_t rows : {0, 1, 7}) {
@@ -130,6 +139,23 @@ static void run_misc() {
       softmax_xent_rows<T>(rows, c, x.data(), l.data(), loss.data(), o.data());
       sparse_softmax_xent_rows<T, int32_t>(rows, c, x.data(), lab.data(), loss.data(), o.data());
     }
+  }
+}
+
+template <class T>
+static void run_int_reductions() {
+  for (int64_t n : {0, 1, 15, 17, 70000}) {
+    std::vector<T> x(n + 1);
+    for (auto& v : x) v = T(rnd() * 1000);
+    for (int64_t a : {1, 3})
+      for (int64_t b : {1, 5, 300}) {
+        const int64_t r = n / (a * b);
+        std::vector<T> o(a * b + 1);
+        std::vector<int64_t> idx(a * b + 1);
+        for (int op = 0; op < 3; ++op)
+          reduce_value<T>(static_cast<ReduceOp>(op), a, r, b, x.data(), o.data());
+        if (r > 0) reduce_arg<T>(true, a, r, b, x.data(), idx.data());
+      }
   }
 }
 
@@ -151,6 +177,8 @@ int main() {
       run_conv_pool<double>();
       run_misc<float>();
       run_misc<double>();
+      run_int_reductions<int32_t>();
+      run_int_reductions<int64_t>();
     }
     std::printf("isa %s done\n", isa_name(isa));
   }

@@ -1,0 +1,303 @@
+// Per-ISA loops for max/min/prod/arg reductions, written so the compiler vectorises them with
+// the including file's ISA flags. Included once by each reduce_ext_<isa>.cpp after
+// common/simd.h; see simd.h for why everything sits in headwater::HW_ISA_NS (and why no std
+// templates are instantiated here).
+
+#include <cfloat>
+#include <cstdint>
+#include <cstring>
+
+#include "reduce/reduce_ext.h"
+
+namespace headwater {
+namespace HW_ISA_NS {
+namespace {
+
+template <class T>
+constexpr T highest_v();
+template <>
+constexpr float highest_v<float>() {
+  return FLT_MAX;
+}
+template <>
+constexpr double highest_v<double>() {
+  return DBL_MAX;
+}
+template <>
+constexpr int32_t highest_v<int32_t>() {
+  return INT32_MAX;
+}
+template <>
+constexpr int64_t highest_v<int64_t>() {
+  return INT64_MAX;
+}
+template <class T>
+constexpr T lowest_v();
+template <>
+constexpr float lowest_v<float>() {
+  return -FLT_MAX;
+}
+template <>
+constexpr double lowest_v<double>() {
+  return -DBL_MAX;
+}
+template <>
+constexpr int32_t lowest_v<int32_t>() {
+  return INT32_MIN;
+}
+template <>
+constexpr int64_t lowest_v<int64_t>() {
+  return INT64_MIN;
+}
+
+// Branch-free steps. `v != v` is false for integers, so the NaN tests vanish there. Once an
+// accumulator holds NaN neither comparison can replace it.
+struct MaxOp {
+  template <class T>
+  static T step(T acc, T v) {
+    return (v > acc || v != v) ? v : acc;
+  }
+};
+struct MinOp {
+  template <class T>
+  static T step(T acc, T v) {
+    return (v < acc || v != v) ? v : acc;
+  }
+};
+struct ProdOp {
+  template <class T>
+  static T step(T acc, T v) {
+    return acc * v;
+  }
+};
+// Integer products wrap like TF's (two's complement), computed unsigned to stay defined.
+template <>
+inline int32_t ProdOp::step<int32_t>(int32_t acc, int32_t v) {
+  return static_cast<int32_t>(static_cast<uint32_t>(acc) * static_cast<uint32_t>(v));
+}
+template <>
+inline int64_t ProdOp::step<int64_t>(int64_t acc, int64_t v) {
+  return static_cast<int64_t>(static_cast<uint64_t>(acc) * static_cast<uint64_t>(v));
+}
+
+// K independent accumulators (two 64-byte vectors' worth) so the loop vectorises; they are
+// combined in a fixed order.
+template <class Op, class T>
+T contig(int64_t n, const T* x) {
+  constexpr int K = static_cast<int>(128 / sizeof(T));
+  if (n < 2 * K) {
+    T r = x[0];
+    for (int64_t i = 1; i < n; ++i) r = Op::step(r, x[i]);
+    return r;
+  }
+  T acc[K];
+  for (int k = 0; k < K; ++k) acc[k] = x[k];
+  int64_t i = K;
+  for (; i + K <= n; i += K)
+    for (int k = 0; k < K; ++k) acc[k] = Op::step(acc[k], x[i + k]);
+  T r = acc[0];
+  for (int k = 1; k < K; ++k) r = Op::step(r, acc[k]);
+  for (; i < n; ++i) r = Op::step(r, x[i]);
+  return r;
+}
+
+template <class Op, class T>
+void cols(int64_t rows, int64_t B, int64_t stride, const T* x, T* acc) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * stride;
+    for (int64_t b = 0; b < B; ++b) acc[b] = Op::step(acc[b], xr[b]);
+  }
+}
+
+// Max (min) of the non-NaN values, from the lowest (highest) finite value.
+template <bool MAX, class T>
+T best_contig(int64_t n, const T* x) {
+  constexpr int K = static_cast<int>(128 / sizeof(T));
+  T acc[K];
+  for (int k = 0; k < K; ++k) acc[k] = MAX ? lowest_v<T>() : highest_v<T>();
+  int64_t i = 0;
+  for (; i + K <= n; i += K)
+    for (int k = 0; k < K; ++k) {
+      const T v = x[i + k];
+      acc[k] = (MAX ? v > acc[k] : v < acc[k]) ? v : acc[k];
+    }
+  T r = acc[0];
+  for (int k = 1; k < K; ++k) r = (MAX ? acc[k] > r : acc[k] < r) ? acc[k] : r;
+  for (; i < n; ++i) r = (MAX ? x[i] > r : x[i] < r) ? x[i] : r;
+  return r;
+}
+
+template <bool MAX, class T>
+void arg_cols(int64_t r0, int64_t rows, int64_t B, int64_t stride, const T* x, T* best,
+              int64_t* idx) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * stride;
+    const int64_t ri = r0 + r;
+    for (int64_t b = 0; b < B; ++b) {
+      const T v = xr[b];
+      const bool better = MAX ? v > best[b] : v < best[b];
+      best[b] = better ? v : best[b];
+      idx[b] = better ? ri : idx[b];
+    }
+  }
+}
+
+// ---- float/double max, min and arg scans with explicit vectors ---------------------------------
+// Vec<T>::max(x, acc) is MAXPS(x, acc) = x > acc ? x : acc: a NaN x leaves acc alone, so NaNs
+// are found separately, on the integer bits of each (cache-resident) run: |bits| above the
+// infinity pattern.
+
+template <class T>
+struct Bits;
+template <>
+struct Bits<float> {
+  using U = uint32_t;
+  static constexpr U kAbs = 0x7fffffffu, kInf = 0x7f800000u;
+};
+template <>
+struct Bits<double> {
+  using U = uint64_t;
+  static constexpr U kAbs = 0x7fffffffffffffffull, kInf = 0x7ff0000000000000ull;
+};
+
+template <class T>
+bool has_nan(int64_t n, const T* x) {
+  using U = typename Bits<T>::U;
+  U m = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    U u;
+    std::memcpy(&u, x + i, sizeof(U));
+    u &= Bits<T>::kAbs;
+    m = u > m ? u : m;
+  }
+  return m > Bits<T>::kInf;
+}
+
+constexpr int64_t kRunF = 2048;
+
+// max (MAX) or min of the non-NaN values of n elements, from `start`; if `nan_out` is given,
+// it is set when a NaN is present (and the scan stops there).
+template <bool MAX, class T>
+T vec_best(int64_t n, const T* x, T start, bool* nan_out) {
+  using V = Vec<T>;
+  using reg = typename V::reg;
+  constexpr int64_t W = V::W;
+  reg a0 = V::set1(start), a1 = a0, a2 = a0, a3 = a0;
+  T tail = start;
+  for (int64_t i0 = 0; i0 < n; i0 += kRunF) {
+    const int64_t len = imin(kRunF, n - i0);
+    const T* p = x + i0;
+    // s sums the run: it can only be non-finite if the run holds a NaN (or an infinity, or
+    // overflows), and only then are the run's bits checked exactly.
+    reg s = V::zero();
+    int64_t i = 0;
+    for (; i + 4 * W <= len; i += 4 * W) {
+      const reg x0 = V::load(p + i), x1 = V::load(p + i + W);
+      const reg x2 = V::load(p + i + 2 * W), x3 = V::load(p + i + 3 * W);
+      if (MAX) {
+        a0 = V::max(x0, a0);
+        a1 = V::max(x1, a1);
+        a2 = V::max(x2, a2);
+        a3 = V::max(x3, a3);
+      } else {
+        a0 = V::min(x0, a0);
+        a1 = V::min(x1, a1);
+        a2 = V::min(x2, a2);
+        a3 = V::min(x3, a3);
+      }
+      if (nan_out != nullptr) s = V::add(s, V::add(V::add(x0, x1), V::add(x2, x3)));
+    }
+    const int64_t vec_end = i;
+    for (; i < len; ++i) tail = (MAX ? p[i] > tail : p[i] < tail) ? p[i] : tail;
+    if (nan_out != nullptr) {
+      alignas(64) T ls[W];
+      V::store(ls, s);
+      T t = T(0);
+      for (int64_t j = 0; j < W; ++j) t += ls[j];
+      for (int64_t j = vec_end; j < len; ++j) t += p[j];
+      if (!(t - t == T(0)) && has_nan(len, p)) {
+        *nan_out = true;
+        return start;
+      }
+    }
+  }
+  if (MAX) {
+    a0 = V::max(V::max(a0, a1), V::max(a2, a3));
+  } else {
+    a0 = V::min(V::min(a0, a1), V::min(a2, a3));
+  }
+  alignas(64) T lanes[W];
+  V::store(lanes, a0);
+  T r = tail;
+  for (int64_t j = 0; j < W; ++j) r = (MAX ? lanes[j] > r : lanes[j] < r) ? lanes[j] : r;
+  return r;
+}
+
+template <bool MAX, class T>
+T vec_contig(int64_t n, const T* x) {
+  bool nan = false;
+  const T inf = MAX ? -highest_v<T>() * T(2) : highest_v<T>() * T(2);  // -inf / +inf
+  const T r = vec_best<MAX>(n, x, inf, &nan);
+  return nan ? inf - inf : r;  // inf - inf: a quiet NaN without <cmath>
+}
+
+template <bool MAX, class T>
+T vec_best_contig(int64_t n, const T* x) {
+  return vec_best<MAX>(n, x, MAX ? lowest_v<T>() : highest_v<T>(), nullptr);
+}
+
+// Index of the first element equal to v (n if none), in short runs: a branch-free "any equal"
+// per run vectorises, and only the run that holds it is scanned element by element.
+template <class T>
+int64_t find_first(int64_t n, const T* x, T v) {
+  constexpr int64_t kRun = 256;
+  for (int64_t i0 = 0; i0 < n; i0 += kRun) {
+    const int64_t len = imin(kRun, n - i0);
+    const T* p = x + i0;
+    int any = 0;
+    for (int64_t j = 0; j < len; ++j) any |= p[j] == v;
+    if (any)
+      for (int64_t j = 0; j < len; ++j)
+        if (p[j] == v) return i0 + j;
+  }
+  return n;
+}
+
+template <class T, bool F = (T(1) / T(2) != T(0))>
+struct Pick {
+  static constexpr ReduceExtFns<T> get() {
+    return ReduceExtFns<T>{
+        {&contig<MaxOp, T>, &contig<MinOp, T>, &contig<ProdOp, T>},
+        {&cols<MaxOp, T>, &cols<MinOp, T>, &cols<ProdOp, T>},
+        {&best_contig<true, T>, &best_contig<false, T>},
+        {&arg_cols<true, T>, &arg_cols<false, T>},
+        &find_first<T>,
+    };
+  }
+};
+template <class T>
+struct Pick<T, true> {
+  static constexpr ReduceExtFns<T> get() {
+    return ReduceExtFns<T>{
+        {&vec_contig<true, T>, &vec_contig<false, T>, &contig<ProdOp, T>},
+        {&cols<MaxOp, T>, &cols<MinOp, T>, &cols<ProdOp, T>},
+        {&vec_best_contig<true, T>, &vec_best_contig<false, T>},
+        {&arg_cols<true, T>, &arg_cols<false, T>},
+        &find_first<T>,
+    };
+  }
+};
+
+template <class T>
+constexpr ReduceExtFns<T> fns() {
+  return Pick<T>::get();
+}
+
+}  // namespace
+
+extern const ReduceExtTable kReduceExtTable;
+const ReduceExtTable kReduceExtTable = {fns<float>(), fns<double>(), fns<int32_t>(),
+                                        fns<int64_t>()};
+
+}  // namespace HW_ISA_NS
+}  // namespace headwater
