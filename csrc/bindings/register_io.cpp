@@ -81,8 +81,15 @@ py::tuple histogram_summary(
   if (limits.ndim() != 1) throw py::value_error("histogram_summary: bucket_limits must be 1-D");
   const int64_t n = static_cast<int64_t>(values.size());
   const int64_t nl = static_cast<int64_t>(limits.shape(0));
-  std::vector<int64_t> counts(static_cast<size_t>(nl > 0 ? nl : 1));
-  std::vector<double> kept_lim(counts.size()), kept_cnt(counts.size());
+  // Reused between calls: zero-filling fresh vectors costs more than bucketing a small tensor.
+  thread_local std::vector<int64_t> counts;
+  thread_local std::vector<double> kept_lim, kept_cnt;
+  const size_t cap = static_cast<size_t>(nl > 0 ? nl : 1);
+  if (counts.size() < cap) {
+    counts.resize(cap);
+    kept_lim.resize(cap);
+    kept_cnt.resize(cap);
+  }
   HistogramStats st{};
   const char* err;
   int64_t k = 0;

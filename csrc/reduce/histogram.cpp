@@ -6,9 +6,17 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
+#include "common/isa.h"
 #include "common/thread_pool.h"
+
+#if defined(HEADWATER_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__)) && \
+    (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HW_HISTOGRAM_AVX2 1
+#endif
 
 namespace headwater {
 namespace {
@@ -41,12 +49,66 @@ inline uint64_t order_key(double v) {
 
 inline uint32_t slot_of(double v) { return static_cast<uint32_t>(order_key(v) >> kSlotShift); }
 
+// float32 values get their own, smaller table keyed by the float's bits (sign, exponent and
+// 4 mantissa bits: 8192 slots, 64 KB, mostly cold). Each entry holds the slot's first edge
+// index and that edge rounded up to a float, so a value's bucket is `l0 + (v >= thr)`: one
+// load and one float comparison, exact because v is a float (v >= thr iff v >= the edge).
+// Used when no slot holds two edges (true for TensorFlow's default edges).
+constexpr int kSlotBits32 = 13;
+constexpr int kSlotShift32 = 32 - kSlotBits32;
+constexpr int64_t kSlots32 = int64_t{1} << kSlotBits32;
+
+struct Slot32 {
+  int32_t first;
+  float thr;
+};
+
 struct BucketIndex {
   std::vector<double> limits;  // the edges as given, then kUnrolled copies of +inf
   int64_t n = 0;
   std::vector<int32_t> first;  // first[s] = number of edges in slots < s; kSlots + 1 entries
   int max_per_slot = 0;
+  std::vector<Slot32> slots32;  // empty when some float slot holds two edges
 };
+
+inline uint32_t key32(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b ^ (static_cast<uint32_t>(static_cast<int32_t>(b) >> 31) | 0x80000000u);
+}
+
+// The smallest float >= d (+inf above FLT_MAX).
+float ceil_to_float(double d) {
+  float f = static_cast<float>(d);
+  if (static_cast<double>(f) < d) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  return f;
+}
+
+void build_index32(BucketIndex* idx) {
+  const double* lim = idx->limits.data();
+  const int64_t n = idx->n;
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<Slot32> slots(static_cast<size_t>(kSlots32));
+  std::vector<int64_t> start(static_cast<size_t>(kSlots32 + 1));
+  for (int64_t s = 0; s < kSlots32; ++s) {
+    // The slot's smallest value: keys grow with the value, so it has the slot's lowest key.
+    const uint32_t key = static_cast<uint32_t>(s) << kSlotShift32;
+    const uint32_t bits = (key & 0x80000000u) ? (key ^ 0x80000000u) : ~key;
+    float lo_f;
+    std::memcpy(&lo_f, &bits, sizeof lo_f);
+    double lo = lo_f;
+    if (lo != lo) lo = (key & 0x80000000u) ? inf : -inf;  // NaN slots (NaNs are skipped)
+    start[static_cast<size_t>(s)] = std::lower_bound(lim, lim + n, lo) - lim;
+  }
+  start[static_cast<size_t>(kSlots32)] = n;
+  for (int64_t s = 0; s < kSlots32; ++s) {
+    const int64_t l0 = start[static_cast<size_t>(s)];
+    // Edges in [lo_s, lo_{s+1}): more than one and a single comparison is not enough.
+    if (start[static_cast<size_t>(s + 1)] - l0 > 1) return;
+    slots[static_cast<size_t>(s)] = Slot32{static_cast<int32_t>(l0), ceil_to_float(lim[l0])};
+  }
+  idx->slots32 = std::move(slots);
+}
 
 std::shared_ptr<const BucketIndex> build_index(const double* limits, int64_t n) {
   auto idx = std::make_shared<BucketIndex>();
@@ -65,6 +127,7 @@ std::shared_ptr<const BucketIndex> build_index(const double* limits, int64_t n) 
     most = std::max(most, idx->first[static_cast<size_t>(s + 1)] - idx->first[static_cast<size_t>(s)]);
   }
   idx->max_per_slot = most;
+  build_index32(idx.get());
   return idx;
 }
 
@@ -114,9 +177,74 @@ inline double max_of(double a, double v) { return v > a ? v : a; }
 
 // Both sums in one pass over the data, each in numpy's order, with min and max riding along
 // (eight independent lanes instead of one loop-carried chain).
+#ifdef HW_HISTOGRAM_AVX2
+// One block of 8 <= n <= kBlock values with the eight accumulators of the scalar loop below in
+// two 4-lane registers each: the same additions in the same order (no FMA: the file is not
+// compiled for it and the product is rounded before the add, as numpy does), min/max with
+// minpd/maxpd, whose (a < b ? a : b) rule is min_of's.
+inline __attribute__((target("avx2"))) __m256d load4(const float* p) {
+  return _mm256_cvtps_pd(_mm_loadu_ps(p));
+}
+inline __attribute__((target("avx2"))) __m256d load4(const double* p) {
+  return _mm256_loadu_pd(p);
+}
+
 template <class T>
-Sums pairwise(const T* x, int64_t off, int64_t n) {
+__attribute__((target("avx2"))) Sums block_avx2(const T* a, int64_t n) {
   const double inf = std::numeric_limits<double>::infinity();
+  __m256d v0 = load4(a), v1 = load4(a + 4);
+  __m256d r0 = v0, r1 = v1;
+  __m256d q0 = _mm256_mul_pd(v0, v0), q1 = _mm256_mul_pd(v1, v1);
+  const __m256d pinf = _mm256_set1_pd(inf), ninf = _mm256_set1_pd(-inf);
+  __m256d lo0 = _mm256_min_pd(v0, pinf), lo1 = _mm256_min_pd(v1, pinf);
+  __m256d hi0 = _mm256_max_pd(v0, ninf), hi1 = _mm256_max_pd(v1, ninf);
+  int64_t i = 8;
+  for (; i < n - (n % 8); i += 8) {
+    v0 = load4(a + i);
+    v1 = load4(a + i + 4);
+    r0 = _mm256_add_pd(r0, v0);
+    r1 = _mm256_add_pd(r1, v1);
+    q0 = _mm256_add_pd(q0, _mm256_mul_pd(v0, v0));
+    q1 = _mm256_add_pd(q1, _mm256_mul_pd(v1, v1));
+    lo0 = _mm256_min_pd(v0, lo0);
+    lo1 = _mm256_min_pd(v1, lo1);
+    hi0 = _mm256_max_pd(v0, hi0);
+    hi1 = _mm256_max_pd(v1, hi1);
+  }
+  alignas(32) double r[8], q[8], lo[8], hi[8];
+  _mm256_store_pd(r, r0);
+  _mm256_store_pd(r + 4, r1);
+  _mm256_store_pd(q, q0);
+  _mm256_store_pd(q + 4, q1);
+  _mm256_store_pd(lo, lo0);
+  _mm256_store_pd(lo + 4, lo1);
+  _mm256_store_pd(hi, hi0);
+  _mm256_store_pd(hi + 4, hi1);
+  Sums out{((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])),
+           ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7])), inf, -inf};
+  for (int j = 0; j < 8; ++j) {
+    out.min = min_of(out.min, lo[j]);
+    out.max = max_of(out.max, hi[j]);
+  }
+  for (; i < n; ++i) {
+    const double v = static_cast<double>(a[i]);
+    out.sum += v;
+    out.sum_sq += v * v;
+    out.min = min_of(out.min, v);
+    out.max = max_of(out.max, v);
+  }
+  return out;
+}
+#endif
+
+template <class T>
+Sums pairwise(const T* x, int64_t off, int64_t n, bool avx2) {
+  const double inf = std::numeric_limits<double>::infinity();
+#ifdef HW_HISTOGRAM_AVX2
+  if (avx2 && n >= 8 && n <= kBlock) return block_avx2(x + off, n);
+#else
+  (void)avx2;
+#endif
   if (n < 8) {
     Sums r{-0.0, -0.0, inf, -inf};
     for (int64_t i = 0; i < n; ++i) {
@@ -166,8 +294,8 @@ Sums pairwise(const T* x, int64_t off, int64_t n) {
   }
   int64_t n2 = n / 2;
   n2 -= n2 % 8;
-  const Sums a = pairwise(x, off, n2);
-  const Sums b = pairwise(x, off + n2, n - n2);
+  const Sums a = pairwise(x, off, n2, avx2);
+  const Sums b = pairwise(x, off + n2, n - n2, avx2);
   return {a.sum + b.sum, a.sum_sq + b.sum_sq, min_of(a.min, b.min), max_of(a.max, b.max)};
 }
 
@@ -218,9 +346,51 @@ void count_range(const T* x, int64_t begin, int64_t end, const BucketIndex& ix, 
   }
 }
 
+// float32 through the float-keyed table. Two count arrays taken in turn keep a run of equal
+// buckets from serialising on one counter; indexes n and n + 1 (+inf) fold into the last.
+void count_f32(const float* x, int64_t begin, int64_t end, const BucketIndex& ix,
+               int64_t* counts) {
+  const Slot32* slots = ix.slots32.data();
+  const int64_t n = ix.n;
+  if (end - begin < 2048) {  // clearing and folding the scratch counts would dominate
+    for (int64_t i = begin; i < end; ++i) {
+      const float a = x[i];
+      const Slot32 sa = slots[key32(a) >> kSlotShift32];
+      if (a == a) {
+        const int64_t b = sa.first + (a >= sa.thr);
+        ++counts[b < n ? b : n - 1];
+      }
+    }
+    return;
+  }
+  thread_local std::vector<int32_t> scratch;
+  scratch.assign(static_cast<size_t>(2 * (n + 2)), 0);
+  int32_t* c0 = scratch.data();
+  int32_t* c1 = c0 + n + 2;
+  int64_t i = begin;
+  for (; i + 1 < end; i += 2) {
+    const float a = x[i], b = x[i + 1];
+    const Slot32 sa = slots[key32(a) >> kSlotShift32];
+    const Slot32 sb = slots[key32(b) >> kSlotShift32];
+    // NaN compares false, but its slot is arbitrary: leave it uncounted.
+    if (a == a) ++c0[sa.first + (a >= sa.thr)];
+    if (b == b) ++c1[sb.first + (b >= sb.thr)];
+  }
+  if (i < end) {
+    const float a = x[i];
+    const Slot32 sa = slots[key32(a) >> kSlotShift32];
+    if (a == a) ++c0[sa.first + (a >= sa.thr)];
+  }
+  for (int64_t j = 0; j < n; ++j) counts[j] += c0[j] + c1[j];
+  counts[n - 1] += int64_t{c0[n]} + c1[n] + c0[n + 1] + c1[n + 1];
+}
+
 // Adds the counts of x[begin, end) to counts.
 template <class T>
 void count_any(const T* x, int64_t begin, int64_t end, const BucketIndex& ix, int64_t* counts) {
+  if (std::is_same<T, float>::value && !ix.slots32.empty() && end - begin < (int64_t{1} << 30)) {
+    return count_f32(reinterpret_cast<const float*>(x), begin, end, ix, counts);
+  }
   switch (ix.max_per_slot) {
     case 0:
     case 1: return count_range<T, 1>(x, begin, end, ix, counts);
@@ -246,9 +416,10 @@ const char* histogram_impl(const T* x, int64_t n, const double* limits, int64_t 
   st->sum_sq = 0.0;
   if (n == 0) return nullptr;
   const BucketIndex& ix = *ix_ptr;
+  const bool avx2 = current_isa() != Isa::scalar;
   if (n <= kLeaf) {
     count_any(x, 0, n, ix, counts);
-    const Sums t = pairwise(x, 0, n);
+    const Sums t = pairwise(x, 0, n, avx2);
     *st = HistogramStats{t.min, t.max, t.sum, t.sum_sq};
     return nullptr;
   }
@@ -265,7 +436,7 @@ const char* histogram_impl(const T* x, int64_t n, const double* limits, int64_t 
     for (int64_t l = b; l < e; ++l) {
       const auto& leaf = leaves[static_cast<size_t>(l)];
       count_any(x, leaf.first, leaf.first + leaf.second, ix, local.data());
-      const Sums t = pairwise(x, leaf.first, leaf.second);
+      const Sums t = pairwise(x, leaf.first, leaf.second, avx2);
       sums[static_cast<size_t>(l)] = t.sum;
       sums_sq[static_cast<size_t>(l)] = t.sum_sq;
       lo = min_of(lo, t.min);

@@ -252,3 +252,25 @@ def test_write_error_is_reported_as_unknown_error(tmp_path):
     with pytest.raises(errors.UnknownError, match="Failed to write to events file"):
         w.add_summary(one, 3)
     w.close()
+
+
+def test_histogram_op_reuses_prefixes_across_lengths_and_tags():
+    rng = np.random.default_rng(4)
+    with tf.Graph().as_default():
+        w = tf.placeholder(tf.float64, [None])
+        tag = tf.placeholder(tf.string, [])
+        h = summary.histogram("weights", w)
+        h_dyn = summary_ops._create("HistogramSummary", [tag, w], {"T": tf.float64}, "dyn/")
+        with tf.Session() as sess:
+            for i in range(40):
+                value = rng.normal(size=int(rng.integers(1, 300))) * 10.0 ** rng.integers(-5, 5)
+                if i % 7 == 0:
+                    value[:] = 0.0  # zero stats: the message path serializes them
+                t = "t%d" % (i % 3)
+                got, got_dyn = sess.run([h, h_dyn], {w: value, tag: t})
+                for name, out in (("weights", got), (t, got_dyn)):
+                    expect = Summary()
+                    v = expect.value.add()
+                    v.tag = name
+                    summary_ops.fill_histogram(v.histo, value)
+                    assert out == expect.SerializeToString()

@@ -467,6 +467,34 @@ def _packed_header(k):
     return h
 
 
+_stats_pack = []
+
+
+def _stats_template():
+    """`pack(min, max, num, sum, sum_squares)` -> the bytes of a HistogramProto holding just
+    those five non-zero doubles: the field keys the protobuf classes write, around the values'
+    8 little-endian bytes (a double field's wire form). Checked by `_fast_histogram_ok`."""
+    if not _stats_pack:
+        t = _pb().summary_pb2.HistogramProto(min=1.0, max=1.0, num=1.0, sum=1.0,
+                                              sum_squares=1.0).SerializeToString()
+        keys = t[0::9]
+        ok = len(t) == 45 and all(t[9 * i + 1:9 * i + 9] == struct.pack("<d", 1.0)
+                                  for i in range(5))
+        if ok:
+            packer = struct.Struct("<" + "".join("%dsd" % 1 for _ in range(5))).pack
+            k = [keys[i:i + 1] for i in range(5)]
+
+            def pack(a, b, c, d, e):
+                return packer(k[0], a, k[1], b, k[2], c, k[3], d, k[4], e)
+        else:
+            H = _pb().summary_pb2.HistogramProto
+
+            def pack(a, b, c, d, e):
+                return H(min=a, max=b, num=c, sum=d, sum_squares=e).SerializeToString()
+        _stats_pack.append(pack)
+    return _stats_pack[0]
+
+
 def _assembled_histogram(arr, tag):
     """Serialized HistogramProto of a non-empty ndarray (native kernel)."""
     dt = arr.dtype
@@ -480,8 +508,12 @@ def _assembled_histogram(arr, tag):
         flat = arr.ravel()
         if not np.isfinite(flat).all():
             raise _nonfinite_error(flat, tag)
-    base = _pb().summary_pb2.HistogramProto(min=lo, max=hi, num=float(arr.size), sum=total,
-                                             sum_squares=total_sq).SerializeToString()
+    num = float(arr.size)
+    if lo and hi and total and total_sq:  # proto3 leaves zeros out: then the message decides
+        base = _stats_template()(lo, hi, num, total, total_sq)
+    else:
+        base = _pb().summary_pb2.HistogramProto(min=lo, max=hi, num=num, sum=total,
+                                                 sum_squares=total_sq).SerializeToString()
     h_lim, h_cnt = _packed_header(len(kl))
     return b"".join((base, h_lim, kl.tobytes(), h_cnt, kc.tobytes()))
 
@@ -520,13 +552,31 @@ def _histogram_kernel(op, ctx):
     static_tag = _const_tag(op._inputs[0])
     mark = _mark_metadata_free
 
+    HistogramProto = _pb().summary_pb2.HistogramProto
+    # Serialized Summary = (value header, tag, histo header) + HistogramProto bytes, and the
+    # prefix depends only on the tag and the histogram's byte length. It is taken from a
+    # Summary the protobuf classes serialize the first time a length is seen, then reused:
+    # bucket counts change slowly in training, so a handful of lengths recur.
+    prefixes = {}
+
     def histogram_summary(tag, values):
         tag = static_tag if static_tag is not None else _as_str(np.asarray(tag).item())
-        pb = Summary()
-        v = pb.value.add()
-        v.tag = tag
-        v.histo.MergeFromString(histogram_bytes(values, tag))
-        data = pb.SerializeToString()
+        hb = histogram_bytes(values, tag)
+        key = (len(hb), tag)
+        prefix = prefixes.get(key)
+        if prefix is None:
+            pb = Summary()
+            v = pb.value.add()
+            v.tag = tag
+            v.histo.CopyFrom(HistogramProto.FromString(hb))
+            full = pb.SerializeToString()
+            if not full.endswith(hb):  # not laid out as expected: keep the message's bytes
+                mark(full)
+                return _bytes_result(full)
+            if len(prefixes) >= 256:
+                prefixes.clear()
+            prefix = prefixes[key] = full[:len(full) - len(hb)]
+        data = prefix + hb
         mark(data)
         return _bytes_result(data)
     return histogram_summary

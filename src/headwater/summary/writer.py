@@ -146,6 +146,14 @@ class FileWriter:
         if self._closed:
             self._warn_if_closed()
             return
+        if type(summary) is bytes and _summary_ops.is_metadata_free(summary):
+            # Straight from summary ops that never attach metadata (so valid, with nothing to
+            # strip): the writer builds the Event when it writes the queue out.
+            self.event_writer.add_summary_bytes(
+                summary, time.time(),
+                None if global_step is None else
+                global_step if type(global_step) is int else int(global_step))
+            return
         event = _event_class()()
         if type(summary) is bytes:
             data = summary
