@@ -247,8 +247,9 @@ void register_conv(py::module_& m) {
         "-1 always uses im2col, 2 or 4 force F(2x2) / F(4x4) output tiles wherever they apply.");
   m.def("get_conv_winograd", &get_winograd_mode, "The policy set by set_conv_winograd.");
   m.def("set_conv_direct", &set_direct_mode, py::arg("mode"),
-        "Direct-convolution policy (conv2d forward and filter gradient): 0 picks per shape "
-        "(default: inputs of at most 4 channels), -1 never, 1 wherever it applies.");
+        "Direct-convolution policy (conv2d forward, filter gradient, stride-1 input gradient): "
+        "0 picks per shape (default: inputs of at most 4 channels), -1 never, 1 wherever it "
+        "applies.");
   m.def("get_conv_direct", &get_direct_mode, "The policy set by set_conv_direct.");
   const auto k = py::arg("ksize");
   m.def("max_pool", &pool_py<true>, py::arg("input"), k, s, p,

@@ -243,6 +243,7 @@ void conv2d_bwd_input(const ConvGeom& g, const T* f, const T* dy, T* dx) {
   const int64_t per_image = g.oh * g.ow;
   const int64_t in_image = g.h * g.w * g.c;
   if (g.n <= 0 || in_image <= 0) return;
+  if (direct_conv2d_bwd_input(g, f, dy, dx)) return;
   if constexpr (std::is_same_v<T, float>) {
     if (winograd_conv2d_bwd_input(g, f, dy, dx)) return;
   }

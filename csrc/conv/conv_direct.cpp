@@ -119,8 +119,23 @@ bool direct_conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df)
   return true;
 }
 
+template <class T>
+bool direct_conv2d_bwd_input(const ConvGeom& g, const T* f, const T* dy, T* dx) {
+  if (g.sh != 1 || g.sw != 1 || g.h <= 0 || g.w <= 0 || !chosen(g)) return false;
+  const auto fn = fns<T>().bwd_input;
+  const int64_t per_row = g.w * g.co * g.kh * g.kw * g.c;
+  int64_t grain = per_row > 0 ? (int64_t(1) << 16) / per_row : 1;
+  grain = grain < 1 ? 1 : grain;
+  parallel_for(g.n * g.h, grain, [&](int64_t r0, int64_t r1) { fn(g, f, dy, dx, r0, r1); });
+  return true;
+}
+
 template bool direct_conv2d_fwd<float>(const ConvGeom&, const float*, const float*, float*);
 template bool direct_conv2d_fwd<double>(const ConvGeom&, const double*, const double*, double*);
+template bool direct_conv2d_bwd_input<float>(const ConvGeom&, const float*, const float*,
+                                             float*);
+template bool direct_conv2d_bwd_input<double>(const ConvGeom&, const double*, const double*,
+                                              double*);
 template bool direct_conv2d_bwd_filter<float>(const ConvGeom&, const float*, const float*,
                                               float*);
 template bool direct_conv2d_bwd_filter<double>(const ConvGeom&, const double*, const double*,

@@ -27,6 +27,10 @@ template <class T>
 bool direct_conv2d_fwd(const ConvGeom& g, const T* x, const T* f, T* y);
 template <class T>
 bool direct_conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df);
+// Stride-1 convolutions only (any dilation): dx pixel by pixel as dot products of dy windows
+// with the filter over Cout.
+template <class T>
+bool direct_conv2d_bwd_input(const ConvGeom& g, const T* f, const T* dy, T* dx);
 
 // Per-ISA loops over output rows [r0, r1) (row = image * oh + oy). `band` is scratch of
 // direct_band_size(g) elements, `toff` the direct_tap_offsets. bwd_filter adds into `part`
@@ -37,6 +41,8 @@ struct DirectFns {
               const int64_t* toff);
   void (*bwd_filter)(const ConvGeom&, const T* x, const T* dy, T* part, int64_t r0, int64_t r1,
                      T* band, const int64_t* toff);
+  // Stride 1 only; rows [r0, r1) of dx (row = image * h + iy), each written once.
+  void (*bwd_input)(const ConvGeom&, const T* f, const T* dy, T* dx, int64_t r0, int64_t r1);
 };
 struct DirectTable {
   DirectFns<float> f32;

@@ -199,12 +199,142 @@ void bwdf_rows(const ConvGeom& g, const T* x, const T* dy, T* part, int64_t r0, 
   }
 }
 
+// Input gradient of a stride-1 convolution, P consecutive pixels ix.. of input row iy of image
+// ni, channel ch: dx = sum over taps (i, j) and Cout lanes of dy[oy][ox] * f[i][j][ch], with
+// oy = iy + pt - i*dh, ox = ix + pl - j*dw. Lanes are summed across at the end. Check: test ox
+// per tap (border pixels); otherwise every ox of the tile is inside dy.
+template <class T, int P, bool Check>
+inline void bwdi_tile(const ConvGeom& g, const T* f, const T* dy, int64_t ni, int64_t iy,
+                      int64_t ix, int64_t ch, T* dx) {
+  using L = Lanes<T>;
+  using reg = typename L::reg;
+  constexpr int64_t W = L::W;
+  const int64_t co = g.co;
+  reg acc[P];
+#pragma GCC unroll 32
+  for (int p = 0; p < P; ++p) acc[p] = L::zero();
+  for (int64_t i = 0; i < g.kh; ++i) {
+    const int64_t oy = iy + g.pt - i * g.dh;
+    if (oy < 0 || oy >= g.oh) continue;
+    const T* dyr = dy + (ni * g.oh + oy) * g.ow * co;
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const int64_t ox = ix + g.pl - j * g.dw;
+      if (Check && (ox < 0 || ox >= g.ow)) continue;
+      const T* d = dyr + ox * co;
+      const T* ft = f + ((i * g.kw + j) * g.c + ch) * co;
+      int64_t cb = 0;
+      for (; cb + W <= co; cb += W) {
+        const reg fv = L::load(ft + cb);
+#pragma GCC unroll 32
+        for (int p = 0; p < P; ++p) acc[p] = L::fmadd(L::load(d + p * co + cb), fv, acc[p]);
+      }
+      if (cb < co) {
+        const int64_t n = co - cb;
+        const reg fv = L::loadn(ft + cb, n);
+#pragma GCC unroll 32
+        for (int p = 0; p < P; ++p) acc[p] = L::fmadd(L::loadn(d + p * co + cb, n), fv, acc[p]);
+      }
+    }
+  }
+#pragma GCC unroll 32
+  for (int p = 0; p < P; ++p) dx[p * g.c] = L::sum(acc[p]);
+}
+
+// bwdi_tile for Cout = NC whole vectors: the pixels' dy vectors sit at compile-time offsets
+// from one pointer.
+template <class T, int P, bool Check, int NC>
+inline void bwdi_tile_nc(const ConvGeom& g, const T* f, const T* dy, int64_t ni, int64_t iy,
+                         int64_t ix, int64_t ch, T* dx) {
+  using L = Lanes<T>;
+  using reg = typename L::reg;
+  constexpr int64_t W = L::W, co = NC * W;
+  reg acc[P];
+#pragma GCC unroll 32
+  for (int p = 0; p < P; ++p) acc[p] = L::zero();
+  for (int64_t i = 0; i < g.kh; ++i) {
+    const int64_t oy = iy + g.pt - i * g.dh;
+    if (oy < 0 || oy >= g.oh) continue;
+    const T* dyr = dy + (ni * g.oh + oy) * g.ow * co;
+    const T* ft = f + (i * g.kw * g.c + ch) * co;
+    for (int64_t j = 0; j < g.kw; ++j, ft += g.c * co) {
+      const int64_t ox = ix + g.pl - j * g.dw;
+      if (Check && (ox < 0 || ox >= g.ow)) continue;
+      const T* d = dyr + ox * co;
+      reg fv[NC];
+#pragma GCC unroll 4
+      for (int v = 0; v < NC; ++v) fv[v] = L::load(ft + v * W);
+#pragma GCC unroll 32
+      for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+        for (int v = 0; v < NC; ++v) acc[p] = L::fmadd(L::load(d + p * co + v * W), fv[v], acc[p]);
+    }
+  }
+#pragma GCC unroll 32
+  for (int p = 0; p < P; ++p) dx[p * g.c] = L::sum(acc[p]);
+}
+
+// One input row's pixels: borders (taps partly outside dy) checked one pixel at a time, the
+// interior in tiles of kPix, 4 and 1.
+template <class T, int NC>
+inline void bwdi_row(const ConvGeom& g, const T* f, const T* dy, int64_t ni, int64_t iy,
+                     int64_t lo, int64_t hi, T* dxr) {
+  for (int64_t ch = 0; ch < g.c; ++ch) {
+    T* d = dxr + ch;
+    int64_t ix = 0;
+    if constexpr (NC > 0) {
+      for (; ix < lo; ++ix) bwdi_tile_nc<T, 1, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      for (; ix + kPix <= hi; ix += kPix)
+        bwdi_tile_nc<T, kPix, false, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      for (; ix + 4 <= hi; ix += 4)
+        bwdi_tile_nc<T, 4, false, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      for (; ix < hi; ++ix) bwdi_tile_nc<T, 1, false, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      for (; ix < g.w; ++ix) bwdi_tile_nc<T, 1, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+    } else {
+      for (; ix < lo; ++ix) bwdi_tile<T, 1, true>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      for (; ix + kPix <= hi; ix += kPix)
+        bwdi_tile<T, kPix, false>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      for (; ix + 4 <= hi; ix += 4) bwdi_tile<T, 4, false>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      for (; ix < hi; ++ix) bwdi_tile<T, 1, false>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      for (; ix < g.w; ++ix) bwdi_tile<T, 1, true>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+    }
+  }
+}
+
+// Input rows [r0, r1) (row = image * h + iy) of dx, stride 1.
+template <class T>
+void bwdi_rows(const ConvGeom& g, const T* f, const T* dy, T* dx, int64_t r0, int64_t r1) {
+  constexpr int64_t W = Lanes<T>::W;
+  // Pixels whose every tap column lands inside dy.
+  const int64_t reach = (g.kw - 1) * g.dw - g.pl;
+  const int64_t lo = reach > 0 ? (reach < g.w ? reach : g.w) : 0;
+  int64_t hi = g.ow - g.pl < g.w ? g.ow - g.pl : g.w;
+  if (hi < lo) hi = lo;
+  const int64_t nc = g.co % W == 0 ? g.co / W : 0;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t ni = r / g.h, iy = r % g.h;
+    T* dxr = dx + r * g.w * g.c;
+    switch (nc) {
+      case 1:
+        bwdi_row<T, 1>(g, f, dy, ni, iy, lo, hi, dxr);
+        break;
+      case 2:
+        bwdi_row<T, 2>(g, f, dy, ni, iy, lo, hi, dxr);
+        break;
+      case 4:
+        bwdi_row<T, 4>(g, f, dy, ni, iy, lo, hi, dxr);
+        break;
+      default:
+        bwdi_row<T, 0>(g, f, dy, ni, iy, lo, hi, dxr);
+    }
+  }
+}
+
 }  // namespace
 
 extern const DirectTable kDirectTable;
 const DirectTable kDirectTable = {
-    {&fwd_rows<float>, &bwdf_rows<float>},
-    {&fwd_rows<double>, &bwdf_rows<double>},
+    {&fwd_rows<float>, &bwdf_rows<float>, &bwdi_rows<float>},
+    {&fwd_rows<double>, &bwdf_rows<double>, &bwdi_rows<double>},
 };
 
 }  // namespace HW_ISA_NS

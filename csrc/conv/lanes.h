@@ -97,6 +97,11 @@ struct GenericLanes {
     for (int i = 0; i < W; ++i) a.v[i] = a.v[i] | b.v[i];
     return a;
   }
+  static T sum(reg a) {  // pairwise, like the SIMD variants
+    for (int h = W / 2; h > 0; h /= 2)
+      for (int i = 0; i < h; ++i) a.v[i] += a.v[i + h];
+    return a.v[0];
+  }
 };
 template <>
 struct Lanes<float> : GenericLanes<float> {};
@@ -104,6 +109,18 @@ template <>
 struct Lanes<double> : GenericLanes<double> {};
 
 #elif HW_ISA_LEVEL == 1
+
+inline float hsum(__m256 a) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+inline double hsum(__m256d a) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+  s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+  return _mm_cvtsd_f64(s);
+}
 
 #define HW_AVX2_LANES(T, R, S, W_)                                                         \
   static constexpr int W = W_;                                                             \
@@ -136,7 +153,8 @@ struct Lanes<double> : GenericLanes<double> {};
   static reg keep(msk k, reg a) { return _mm256_and_##S(k, a); }                           \
   static msk none() { return _mm256_setzero_##S(); }                                       \
   static msk andnot(msk a, msk b) { return _mm256_andnot_##S(a, b); }                      \
-  static msk or_(msk a, msk b) { return _mm256_or_##S(a, b); }
+  static msk or_(msk a, msk b) { return _mm256_or_##S(a, b); }                            \
+  static T sum(reg a) { return hsum(a); }
 
 template <>
 struct Lanes<float> {
@@ -176,7 +194,8 @@ struct Lanes<double> {
   static reg keep(msk k, reg a) { return _mm512_maskz_mov_##S(k, a); }                     \
   static msk none() { return 0; }                                                          \
   static msk andnot(msk a, msk b) { return static_cast<msk>(~a & b); }                     \
-  static msk or_(msk a, msk b) { return static_cast<msk>(a | b); }
+  static msk or_(msk a, msk b) { return static_cast<msk>(a | b); }                        \
+  static T sum(reg a) { return _mm512_reduce_add_##S(a); }
 
 template <>
 struct Lanes<float> {

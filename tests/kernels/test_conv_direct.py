@@ -1,5 +1,6 @@
-"""headwater._C direct convolution (forward and filter gradient; chosen for inputs of at most 4
-channels) against float64 references on odd shapes, under every ISA and 1 and 2 threads."""
+"""headwater._C direct convolution (forward, filter gradient and stride-1 input gradient; chosen
+for inputs of at most 4 channels) against float64 references on odd shapes, under every ISA
+and 1 and 2 threads."""
 
 import itertools
 
@@ -77,11 +78,14 @@ def test_direct_conv(isa, restore_threads, direct_mode, threads, dtype, case):
     assert y.dtype == dtype and y.shape == want.shape
     np.testing.assert_allclose(y, want, rtol=0, atol=tol(dtype, kh * kw * c))
     dy = rng.uniform(-1, 1, y.shape).astype(dtype)
-    _, df_want = ref_conv_grads(x, f, dy, st, dil, pads)
+    dx_want, df_want = ref_conv_grads(x, f, dy, st, dil, pads)
     df = _C.conv2d_backprop_filter(x, f.shape, dy, st, dil, pads)
     assert df.dtype == dtype and df.shape == f.shape
     np.testing.assert_allclose(df, df_want, rtol=0,
                                atol=tol(dtype, n * y.shape[1] * y.shape[2]))
+    dx = _C.conv2d_backprop_input(x.shape, f, dy, st, dil, pads)  # direct for stride 1
+    assert dx.dtype == dtype and dx.shape == x.shape
+    np.testing.assert_allclose(dx, dx_want, rtol=0, atol=tol(dtype, kh * kw * co))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -95,9 +99,17 @@ def test_direct_forced_on_wide_inputs(isa, direct_mode, dtype):
     y = _C.conv2d(x, f, st, (1, 1), pads)
     np.testing.assert_allclose(y, ref_conv(x, f, st, (1, 1), pads), atol=tol(dtype, 3 * 2 * 19))
     dy = rng.uniform(-1, 1, y.shape).astype(dtype)
-    _, df_want = ref_conv_grads(x, f, dy, st, (1, 1), pads)
+    dx_want, df_want = ref_conv_grads(x, f, dy, st, (1, 1), pads)
     np.testing.assert_allclose(_C.conv2d_backprop_filter(x, f.shape, dy, st, (1, 1), pads),
                                df_want, atol=tol(dtype, y.size // 21))
+    np.testing.assert_allclose(_C.conv2d_backprop_input(x.shape, f, dy, st, (1, 1), pads),
+                               dx_want, atol=tol(dtype, 3 * 2 * 21))
+    # Stride 1 with dilation: the direct input gradient.
+    y = _C.conv2d(x, f, (1, 1), (2, 1), pads)
+    dy = rng.uniform(-1, 1, y.shape).astype(dtype)
+    dx_want, _ = ref_conv_grads(x, f, dy, (1, 1), (2, 1), pads)
+    np.testing.assert_allclose(_C.conv2d_backprop_input(x.shape, f, dy, (1, 1), (2, 1), pads),
+                               dx_want, atol=tol(dtype, 3 * 2 * 21))
 
 
 def test_direct_matches_im2col_and_modes(direct_mode):
@@ -134,7 +146,8 @@ def test_direct_threads_identical(restore_threads, direct_mode):
     for t in (1, 2, 3):
         _C.set_num_threads(t)
         y = _C.conv2d(x, f, (1, 1), (1, 1), pads)
-        outs.append((y, _C.conv2d_backprop_filter(x, f.shape, y, (1, 1), (1, 1), pads)))
+        outs.append((y, _C.conv2d_backprop_filter(x, f.shape, y, (1, 1), (1, 1), pads),
+                     _C.conv2d_backprop_input(x.shape, f, y, (1, 1), (1, 1), pads)))
     for o in outs[1:]:
         for a, b in zip(o, outs[0]):
             np.testing.assert_array_equal(a, b)
