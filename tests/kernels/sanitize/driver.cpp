@@ -10,6 +10,7 @@
 #include "common/isa.h"
 #include "common/thread_pool.h"
 #include "conv/conv.h"
+#include "elementwise/activation.h"
 #include "elementwise/unary.h"
 #include "gemm/gemm.h"
 #include "optim/optim.h"
@@ -128,6 +129,13 @@ static void run_misc() {
         }
       }
   }
+  for (int64_t n : {0, 1, 15, 17, 33, 40000}) {
+    std::vector<T> x(n + 1), g(n + 1), o(n + 1);
+    for (int64_t i = 0; i <= n; ++i) x[i] = T(rnd()), g[i] = T(rnd());
+    relu<T>(n, x.data(), o.data());
+    relu_grad<T>(n, g.data(), x.data(), o.data());
+    for (int64_t c : {1, 7, 33}) bias_relu<T>(n / c, c, x.data(), g.data(), o.data());
+  }
   for (int64_t rows : {0, 1, 7}) {
     for (int64_t c : {1, 3, 33}) {
       std::vector<T> x(rows * c + 1), l(rows * c + 1), o(rows * c + 1), loss(rows + 1);
@@ -171,6 +179,13 @@ int main() {
             check_gemm<float>(m, n, k, (m + k) % 2, (n + k) % 3 == 0, n % 2, m % 3 == 0);
             check_gemm<double>(m, n, k, (m + n) % 2, k % 2, m % 2, n % 3 == 0);
           }
+      // Every register tile the driver may pick for some shape.
+      for (int tile = 0; tile < kMaxGemmTiles; ++tile) {
+        set_gemm_forced_tile(tile);
+        for (int64_t m : {1, 9, 17})
+          for (int64_t n : {1, 33, 65}) check_gemm<float>(m, n, 19, m % 2, n % 3 == 0, true, true);
+      }
+      set_gemm_forced_tile(-1);
       check_gemm<float>(70, 130, 400, false, true, true, true);
       check_gemm<double>(129, 40, 300, true, false, false, false);
       run_conv_pool<float>();
