@@ -173,3 +173,17 @@ def test_collapse_keeps_nonempty_and_the_last_of_each_empty_run():
     assert _C.histogram_collapse(np.array([7], np.int64), np.array([9.0])) == ([9.0], [7.0])
     with pytest.raises(ValueError, match="same length"):
         _C.histogram_collapse(np.zeros(3, np.int64), lim)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 31, 1551])
+def test_collapse_random_sparsity_against_definition(n):
+    rng = np.random.default_rng(n)
+    lim = np.cumsum(rng.random(n) + 0.1)
+    for density in (0.0, 0.02, 0.2, 0.7, 1.0):
+        for _ in range(5):
+            counts = np.where(rng.random(n) < density, rng.integers(1, 9, n), 0).astype(np.int64)
+            keep = [i for i in range(n)
+                    if counts[i] or i == n - 1 or (i + 1 < n and counts[i + 1])]
+            kept_limits, kept_counts = _C.histogram_collapse(counts, lim)
+            assert kept_limits == [lim[i] for i in keep]
+            assert kept_counts == [float(counts[i]) for i in keep]
