@@ -10,6 +10,7 @@
 #include "common/isa.h"
 #include "common/thread_pool.h"
 #include "conv/conv.h"
+#include "conv/winograd.h"
 #include "elementwise/activation.h"
 #include "elementwise/unary.h"
 #include "gemm/gemm.h"
@@ -90,6 +91,33 @@ static void run_conv_pool() {
       avg_pool_bwd<T>(p, py.data(), dx.data());
     }
   }
+}
+
+// Winograd forced on (F(2x2) and F(4x4), 3x3 and 5x5): edge tiles, partial channel blocks,
+// asymmetric and one-sided padding, several tile blocks and filter-gradient slots.
+static void run_winograd() {
+  const int64_t cases[][9] = {
+      // n h w c co k pt pl trim (output rows/cols fewer than SAME by `trim`)
+      {1, 1, 1, 1, 1, 3, 1, 1, 0}, {2, 2, 5, 3, 17, 5, 2, 2, 0}, {1, 7, 13, 17, 3, 5, 4, 1, 0},
+      {2, 13, 7, 17, 17, 3, 0, 0, 2}, {3, 14, 14, 40, 33, 5, 2, 2, 0},
+      {6, 14, 14, 32, 64, 5, 2, 2, 0}, {0, 5, 5, 2, 3, 3, 1, 1, 0}};
+  for (int mode : {2, 4}) {
+    set_winograd_mode(mode);
+    for (const auto& cs : cases) {
+      ConvGeom g;
+      g.n = cs[0], g.h = cs[1], g.w = cs[2], g.c = cs[3], g.co = cs[4], g.kh = g.kw = cs[5];
+      g.pt = cs[6], g.pl = cs[7];
+      g.oh = g.h - cs[8], g.ow = g.w - cs[8];
+      std::vector<float> x(g.n * g.h * g.w * g.c + 1), f(g.kh * g.kw * g.c * g.co),
+          y(g.n * g.oh * g.ow * g.co + 1), dx(x.size()), df(f.size());
+      for (auto& v : x) v = float(rnd());
+      for (auto& v : f) v = float(rnd());
+      conv2d_fwd<float>(g, x.data(), f.data(), y.data());
+      conv2d_bwd_input<float>(g, f.data(), y.data(), dx.data());
+      conv2d_bwd_filter<float>(g, x.data(), y.data(), df.data());
+    }
+  }
+  set_winograd_mode(kWinogradAuto);
 }
 
 template <class T>
@@ -190,6 +218,7 @@ int main() {
       check_gemm<double>(129, 40, 300, true, false, false, false);
       run_conv_pool<float>();
       run_conv_pool<double>();
+      run_winograd();
       run_misc<float>();
       run_misc<double>();
       run_int_reductions<int32_t>();
