@@ -46,11 +46,14 @@ const DirectFns<T>& fns() {
   return fns(table(), static_cast<T*>(nullptr));
 }
 
-bool chosen(const ConvGeom& g) {
+// `simd_only`: in auto mode, not on the portable baseline, where the gradient kernels lose to
+// im2col + GEMM (measured; the forward kernel still wins there).
+bool chosen(const ConvGeom& g, bool simd_only) {
   if (g.n <= 0 || g.oh <= 0 || g.ow <= 0 || g.c <= 0 || g.co <= 0) return false;
   const int mode = g_mode.load(std::memory_order_relaxed);
   if (mode == kDirectOff) return false;
   if (mode == kDirectOn) return true;
+  if (simd_only && current_isa() == Isa::scalar) return false;
   // Auto: with few input channels the GEMM depth kh*kw*c is too shallow for im2col + GEMM.
   return g.c <= 4;
 }
@@ -74,7 +77,7 @@ int get_direct_mode() { return g_mode.load(std::memory_order_relaxed); }
 
 template <class T>
 bool direct_conv2d_fwd(const ConvGeom& g, const T* x, const T* f, T* y) {
-  if (!chosen(g)) return false;
+  if (!chosen(g, false)) return false;
   const auto fn = fns<T>().fwd;
   const std::size_t band = static_cast<std::size_t>(direct_band_size(g));
   std::vector<int64_t> toff(static_cast<std::size_t>(g.kh * g.kw * g.c));
@@ -88,7 +91,7 @@ bool direct_conv2d_fwd(const ConvGeom& g, const T* x, const T* f, T* y) {
 
 template <class T>
 bool direct_conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df) {
-  if (!chosen(g)) return false;
+  if (!chosen(g, true)) return false;
   const auto fn = fns<T>().bwd_filter;
   const int64_t rows = g.n * g.oh;
   const int64_t kn = g.kh * g.kw * g.c * g.co;
@@ -121,7 +124,10 @@ bool direct_conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* df)
 
 template <class T>
 bool direct_conv2d_bwd_input(const ConvGeom& g, const T* f, const T* dy, T* dx) {
-  if (g.sh != 1 || g.sw != 1 || g.h <= 0 || g.w <= 0 || !chosen(g)) return false;
+  if (g.sh != 1 || g.sw != 1 || g.h <= 0 || g.w <= 0 || !chosen(g, true)) return false;
+  // Auto: only Cout of whole vectors on every ISA (the fast tiles); other widths lose to
+  // im2col + GEMM.
+  if (get_direct_mode() == kDirectAuto && (g.co % 16 != 0 || g.co > 64)) return false;
   const auto fn = fns<T>().bwd_input;
   const int64_t per_row = g.w * g.co * g.kh * g.kw * g.c;
   int64_t grain = per_row > 0 ? (int64_t(1) << 16) / per_row : 1;

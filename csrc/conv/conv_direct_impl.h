@@ -257,16 +257,18 @@ inline void bwdi_tile_nc(const ConvGeom& g, const T* f, const T* dy, int64_t ni,
     const T* dyr = dy + (ni * g.oh + oy) * g.ow * co;
     const T* ft = f + (i * g.kw * g.c + ch) * co;
     for (int64_t j = 0; j < g.kw; ++j, ft += g.c * co) {
-      const int64_t ox = ix + g.pl - j * g.dw;
-      if (Check && (ox < 0 || ox >= g.ow)) continue;
-      const T* d = dyr + ox * co;
+      const int64_t ox = ix + g.pl - j * g.dw;  // of the tile's first pixel
+      if (Check && (ox + P <= 0 || ox >= g.ow)) continue;
       reg fv[NC];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int v = 0; v < NC; ++v) fv[v] = L::load(ft + v * W);
 #pragma GCC unroll 32
-      for (int p = 0; p < P; ++p)
-#pragma GCC unroll 4
-        for (int v = 0; v < NC; ++v) acc[p] = L::fmadd(L::load(d + p * co + v * W), fv[v], acc[p]);
+      for (int p = 0; p < P; ++p) {
+        if (Check && (ox + p < 0 || ox + p >= g.ow)) continue;
+        const T* d = dyr + (ox + p) * co;  // formed only inside dy
+#pragma GCC unroll 8
+        for (int v = 0; v < NC; ++v) acc[p] = L::fmadd(L::load(d + v * W), fv[v], acc[p]);
+      }
     }
   }
 #pragma GCC unroll 32
@@ -282,12 +284,17 @@ inline void bwdi_row(const ConvGeom& g, const T* f, const T* dy, int64_t ni, int
     T* d = dxr + ch;
     int64_t ix = 0;
     if constexpr (NC > 0) {
+      // Border pixels four at a time (one pixel's taps form a dependent chain: too slow alone).
+      for (; ix + 4 <= lo; ix += 4)
+        bwdi_tile_nc<T, 4, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
       for (; ix < lo; ++ix) bwdi_tile_nc<T, 1, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
       for (; ix + kPix <= hi; ix += kPix)
         bwdi_tile_nc<T, kPix, false, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
       for (; ix + 4 <= hi; ix += 4)
         bwdi_tile_nc<T, 4, false, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
       for (; ix < hi; ++ix) bwdi_tile_nc<T, 1, false, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      for (; ix + 4 <= g.w; ix += 4)
+        bwdi_tile_nc<T, 4, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
       for (; ix < g.w; ++ix) bwdi_tile_nc<T, 1, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
     } else {
       for (; ix < lo; ++ix) bwdi_tile<T, 1, true>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
@@ -322,6 +329,9 @@ void bwdi_rows(const ConvGeom& g, const T* f, const T* dy, T* dx, int64_t r0, in
         break;
       case 4:
         bwdi_row<T, 4>(g, f, dy, ni, iy, lo, hi, dxr);
+        break;
+      case 8:
+        bwdi_row<T, 8>(g, f, dy, ni, iy, lo, hi, dxr);
         break;
       default:
         bwdi_row<T, 0>(g, f, dy, ni, iy, lo, hi, dxr);
