@@ -274,3 +274,29 @@ def test_histogram_op_reuses_prefixes_across_lengths_and_tags():
                     v.tag = name
                     summary_ops.fill_histogram(v.histo, value)
                     assert out == expect.SerializeToString()
+
+
+def test_deferred_events_are_the_bytes_the_message_path_serializes(tmp_path):
+    Event = _protos.event_pb2.Event
+    with tf.Graph().as_default():
+        a = tf.placeholder(tf.float32, [])
+        w = tf.placeholder(tf.float32, [None])
+        merged = summary.merge([summary.scalar("a", a), summary.histogram("w", w)])
+        with tf.Session() as sess, summary.FileWriter(str(tmp_path), max_queue=4) as fw:
+            datas = []
+            steps = [None, 0, 1, -5, 2 ** 40, np.int64(7), 2 ** 63 - 1, None, 3]
+            for i, step in enumerate(steps):
+                data = sess.run(merged, {a: i * 0.5, w: np.arange(i + 1.0)})
+                datas.append(data)
+                fw.add_summary(data, step)
+            with pytest.raises(ValueError):
+                fw.add_summary(data, 2 ** 63)
+    (path,) = glob.glob(os.path.join(str(tmp_path), "events.out.tfevents.*"))
+    records = list(event_file.tf_record_iterator(path))[1:]
+    assert len(records) == len(steps)
+    for rec, data, step in zip(records, datas, steps):
+        ev = Event.FromString(rec)
+        expect = Event(wall_time=ev.wall_time, summary=Summary.FromString(data))
+        if step is not None:
+            expect.step = int(step)
+        assert rec == expect.SerializeToString()

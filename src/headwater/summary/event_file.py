@@ -70,6 +70,20 @@ def _event_protos():
     return event_pb2
 
 
+class _EventProtos:
+    Event = None
+    Summary = None
+
+
+def _event_and_summary():
+    if _EventProtos.Event is None:
+        from headwater.summary._protos import event_pb2, summary_pb2
+
+        _EventProtos.Summary = summary_pb2.Summary
+        _EventProtos.Event = event_pb2.Event
+    return _EventProtos
+
+
 class EventFileWriter:
     """Writes `Event` protos (or already serialized Event bytes) to a new events file.
 
@@ -89,6 +103,7 @@ class EventFileWriter:
         # Serializes file writes between the worker thread and flush()/close().
         self._io_lock = threading.Lock()
         self._pending = []
+        self._summary_headers = {}
         self._closed = True
         self._error = None
         self._file = None
@@ -165,20 +180,44 @@ class EventFileWriter:
         self._append((summary, wall_time, step))
 
     def _records(self, recs):
-        # Deferred summaries become framed Event records here, in queue order.
+        # Deferred summaries become framed Event records here, in queue order. An Event's
+        # bytes are its wall_time and step fields, then the `summary` field: a key and length
+        # in front of the Summary's own bytes. That header depends only on the length, so it
+        # is cut from an Event the protobuf classes serialize the first time a length is seen
+        # (checked to end with the summary's bytes), and the wall_time/step part comes from
+        # one reused Event message: every byte written is laid out by the protobuf classes,
+        # without building and re-serializing a Summary message per event.
         if all(type(r) is bytes for r in recs):
             return recs
-        Event = _event_protos().Event
+        protos = _event_and_summary()
+        Event = protos.Event
         frame = _crc.frame_record
+        headers = self._summary_headers
+        ev = Event()
         out = []
         for r in recs:
             if type(r) is not bytes:
                 data, wall_time, step = r
-                ev = Event(wall_time=wall_time)
-                if step is not None:
+                ev.wall_time = wall_time
+                if step is None:
+                    ev.ClearField("step")
+                else:
                     ev.step = step
-                ev.summary.MergeFromString(data)
-                r = frame(ev.SerializeToString())
+                n = len(data)
+                header = headers.get(n)
+                if header is None:
+                    full = Event(summary=protos.Summary.FromString(data)).SerializeToString()
+                    if full.endswith(data):
+                        if len(headers) >= 1024:
+                            headers.clear()
+                        header = headers[n] = full[:len(full) - n]
+                    else:  # not laid out as expected: the whole Event through the message
+                        whole = Event()
+                        whole.CopyFrom(ev)
+                        whole.summary.MergeFromString(data)
+                        out.append(frame(whole.SerializeToString()))
+                        continue
+                r = frame(b"".join((ev.SerializeToString(), header, data)))
             out.append(r)
         return out
 
