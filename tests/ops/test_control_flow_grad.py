@@ -1,4 +1,4 @@
-"""Gradients through tf.cond (the If op) and the While-loop gradient error."""
+"""Gradients through tf.cond (the If op) and tf.while_loop (the While op)."""
 
 import numpy as np
 import pytest
@@ -260,22 +260,108 @@ def test_branch_tensors_still_cannot_be_used_in_other_branches_outside_gradients
             tf.cond(p, lambda: inner[0] + 1.0, lambda: x)
 
 
-def test_while_loop_gradient_raises_lookup_error():
+def _loop_np(xv, wv, steps):
+    v = xv.copy()
+    for _ in range(steps):
+        v = np.tanh(v @ wv) + 0.1 * v
+    return v
+
+
+def test_while_loop_gradient_numeric_rnn_like():
+    # h <- tanh(h W) + 0.1 h, five times; gradients w.r.t. the initial state and the captured
+    # weights against finite differences (float64, full Jacobians).
+    rng = np.random.RandomState(1)
+    h0 = rng.uniform(-1, 1, (2, 3))
+    w0 = rng.uniform(-1, 1, (3, 3))
+    with _graph():
+        h = tf.placeholder(F64, [2, 3])
+        w = tf.placeholder(F64, [3, 3])
+        _, out = tf.while_loop(lambda i, v: i < 5,
+                               lambda i, v: (i + 1, tf.tanh(tf.matmul(v, w)) + 0.1 * v),
+                               [tf.constant(0), h])
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(out, {h: h0, w: w0}), _loop_np(h0, w0, 5),
+                                       rtol=1e-12)
+            err_h = tf.test.compute_gradient_error(h, [2, 3], out, [2, 3], x_init_value=h0,
+                                                   delta=1e-5, extra_feed_dict={w: w0})
+            err_w = tf.test.compute_gradient_error(w, [3, 3], out, [2, 3], x_init_value=w0,
+                                                   delta=1e-5, extra_feed_dict={h: h0})
+    assert err_h < 1e-7 and err_w < 1e-7, (err_h, err_w)
+
+
+def test_while_loop_gradient_closed_form_and_iteration_counts():
+    # v <- v * x, n times: d/dx = n x^(n-1) v0, d/dv0 = x^n; zero iterations pass the
+    # gradient through to v0 and give the capture a zero gradient.
     with _graph():
         x = tf.placeholder(F64, [])
-        r = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * x), [0, x])[1]
-        with pytest.raises(LookupError, match=r"while_loop are not supported yet.*'while'.*"
-                                               r"While"):
-            tf.gradients(r, x)
-        # Stopping the gradient is the documented way around it.
+        v0 = tf.placeholder(F64, [])
+        n = tf.placeholder(tf.int32, [])
+        r = tf.while_loop(lambda i, v: i < n, lambda i, v: (i + 1, v * x), [0, v0])[1]
+        gx, gv = tf.gradients(r, [x, v0])
+        with tf.Session() as sess:
+            for steps in (0, 1, 3, 6):
+                got = sess.run([r, gx, gv], {x: 1.5, v0: 2.0, n: steps})
+                np.testing.assert_allclose(got, [2.0 * 1.5 ** steps,
+                                                 steps * 1.5 ** max(steps - 1, 0) * 2.0,
+                                                 1.5 ** steps], rtol=1e-12)
+
+
+def test_while_loop_gradient_with_maximum_iterations_and_several_outputs():
+    with _graph():
+        x = tf.placeholder(F64, [2])
+        a, b = tf.while_loop(lambda a, b: tf.reduce_sum(a) < 1e9,
+                             lambda a, b: (a * 2.0 + b, b * x), [x, tf.ones([2], F64)],
+                             maximum_iterations=4)
+        y = tf.reduce_sum(a) + 3.0 * tf.reduce_sum(b)
+        g, = tf.gradients(y, x)
+        xv = np.array([0.4, -1.3])
+
+        def f(xv):
+            a, b = xv.copy(), np.ones(2)
+            for _ in range(4):
+                a, b = a * 2.0 + b, b * xv
+            return a.sum() + 3.0 * b.sum()
+        fd = [(f(xv + 1e-6 * e) - f(xv - 1e-6 * e)) / 2e-6 for e in np.eye(2)]
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(g, {x: xv}), fd, rtol=1e-7)
+
+
+def test_while_loop_gradient_trains_a_variable():
+    # Minimise (w^4 x - 1)^2 where the loop multiplies by w four times.
+    with _graph():
+        w = tf.Variable(0.9, dtype=F64)
+        r = tf.while_loop(lambda i, v: i < 4, lambda i, v: (i + 1, v * w),
+                          [0, tf.constant(2.0, F64)])[1]
+        loss = tf.square(r - 1.0)
+        train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            wv = 0.9
+            for _ in range(5):
+                sess.run(train)
+                wv -= 0.01 * 2 * (2 * wv ** 4 - 1) * 8 * wv ** 3
+                np.testing.assert_allclose(sess.run(w), wv, rtol=1e-8)
+
+
+def test_while_loop_integer_vars_get_no_gradient_and_stop_gradient_still_works():
+    with _graph():
+        x = tf.placeholder(F64, [])
+        i_out, r = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * x), [0, x])
+        assert tf.gradients(tf.cast(i_out, F64), x) == [None]
         assert tf.gradients(tf.stop_gradient(r) + x, x)[0] is not None
+        with tf.Session() as sess:
+            assert sess.run(tf.gradients(r, x)[0], {x: 2.0}) == 4 * 2.0 ** 3
 
 
-def test_gradient_through_cond_containing_while_raises():
+def test_gradient_through_cond_containing_while():
     with _graph():
         x = tf.placeholder(F64, [])
         p = tf.placeholder(tf.bool, [])
         y = tf.cond(p, lambda: tf.while_loop(lambda v: v < 10.0, lambda v: v * 2.0, [x]),
-                    lambda: x)
-        with pytest.raises(LookupError, match="while_loop are not supported yet"):
-            tf.gradients(y, x)
+                    lambda: x * x)
+        g, = tf.gradients(y, x)
+        with tf.Session() as sess:
+            # 1.5 -> 3 -> 6 -> 12: three doublings.
+            assert sess.run([y, g], {x: 1.5, p: True}) == [12.0, 8.0]
+            assert sess.run([y, g], {x: 1.5, p: False}) == [2.25, 3.0]
+

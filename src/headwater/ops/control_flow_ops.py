@@ -661,6 +661,24 @@ def _while_kernel(op, ctx):
     cplan = compile_plan([a["cond_output"]], [], feeds, sub, g)
     bplan = compile_plan(a["body_outputs"], [], feeds, sub, g)
 
+    if a.get("record_history"):
+        # A gradient reads the loop variables each iteration started from (the body runs
+        # again on them in reverse, see _while_grad): the extra last output carries them.
+        def while_recording(*args):
+            if has_max:
+                limit = args[-1]
+                args = args[:-1]
+            vals = list(args[:n])
+            caps = list(args[n:])
+            history = []
+            i = 0
+            while (not has_max or i < limit) and _run_sub(cplan, vals + caps)[0]:
+                history.append(vals)
+                vals = _run_sub(bplan, vals + caps)
+                i += 1
+            return _pytuple(vals) + (history,)
+        return while_recording
+
     def while_(*args):
         if has_max:
             limit = args[-1]
@@ -968,10 +986,103 @@ def _if_grad(op, *grads):
     return [None] + [by_cap.get(c) for c in caps]
 
 
+def _history_output(op):
+    """The While op's output holding the loop variables of every iteration, added on first use
+    (plans compiled earlier keep their kernels, which do not record)."""
+    a = op._attrs
+    out = a.get("_history")
+    if out is None:
+        a["record_history"] = True
+        a["output_specs"].append((_dtypes.string, _ts.TensorShape(None)))
+        a["T"] = list(a["T"]) + [_dtypes.string]
+        out = _ops.Tensor(op, len(op._outputs), _dtypes.string, _ts.TensorShape(None))
+        op._outputs.append(out)
+        op._graph._version += 1
+        a["_history"] = out
+    return out
+
+
+def _while_grad_kernel(op, ctx):
+    a = op._attrs
+    nv, ncap_all, ncx = a["num_var_grads"], a["num_captures"], a["num_capture_grads"]
+    sub = _SubPlanCtx(ctx, a["context"])
+    plan = compile_plan(a["grad_outputs"], [], a["feeds"], sub, op._graph)
+    zero_caps = a["capture_grad_index"]
+
+    def while_grad_(history, *rest):
+        gv = list(rest[:nv])
+        caps = list(rest[nv:nv + ncap_all])
+        gcap = None
+        for vals in reversed(history):
+            out = _run_sub(plan, list(vals) + caps + gv)
+            gv = list(out[:nv])
+            gc = out[nv:]
+            gcap = list(gc) if gcap is None else [np.add(x, y) for x, y in zip(gcap, gc)]
+        if gcap is None:  # no iteration ran: the captures did not influence the result
+            gcap = [np.zeros_like(caps[i]) for i in zero_caps]
+        res = gv + gcap
+        return res[0] if len(res) == 1 else _pytuple(res)
+    return while_grad_
+
+
+def _while_grad_infer(inputs, attrs):
+    return attrs["grad_specs"]
+
+
+register_op("WhileGrad", _while_grad_infer, _while_grad_kernel)
+
+
 @RegisterGradient("While")
 def _while_grad(op, *grads):
-    loc = op.location_str()
-    raise LookupError(
-        "Gradients through tf.while_loop are not supported yet: cannot differentiate operation "
-        "'%s' (op type: While)%s. Wrap its outputs in tf.stop_gradient if no gradient should "
-        "flow through the loop." % (op.name, " created at " + loc if loc else ""))
+    """Backpropagation through a while loop.
+
+    The forward op records the loop variables each iteration started from. The gradient op
+    walks those iterations in reverse; for each it runs a sub-plan that recomputes the body on
+    that iteration's variables and applies the body's gradient rules (built once, in the loop's
+    own context), carrying the loop variables' gradients backwards and summing the gradients
+    of the tensors the body captured from outside. Random ops inside the body are drawn again
+    in the recomputation, so their gradient is that of a fresh draw.
+    """
+    from headwater.gradients import gradients
+    from headwater.ops import array_ops
+
+    a = op._attrs
+    n = a["num_vars"]
+    caps = list(op._inputs[n:n + len(a["captures"])])
+    var_idx = [i for i in range(n) if _trainable(op._outputs[i])]
+    live = [i for i in var_idx if grads[i] is not None and not array_ops._is_zero_fill(grads[i])]
+    if not live:
+        return [None] * len(op._inputs)
+    cap_idx = [j for j, c in enumerate(caps) if _trainable(c)]
+    graph = op._graph
+    ctx = a["context"]
+    proxies = a["proxies"]
+    b = _Builder(graph, ctx)
+    with b, graph.name_scope(op.name + "_grad/body/"):
+        gprox = [_ops.apply_op("_LoopVar", [], {"dtype": a["output_specs"][i][0],
+                                                "shape": a["output_specs"][i][1]},
+                               name="grad_in", graph=graph) for i in var_idx]
+        ys = [a["body_outputs"][i] for i in var_idx]
+        xs = [proxies[i] for i in var_idx] + [caps[j] for j in cap_idx]
+        gs = gradients(ys, xs, grad_ys=gprox, stop_gradients=xs)
+        gs = [array_ops.zeros_like(x) if g is None else array_ops._dense(g)
+              for x, g in zip(xs, gs)]
+    ctx.ops.extend(o for o in graph._nodes_in_order[b.start:] if o._cond_context is ctx)
+    history = _history_output(op)
+    seeds = [array_ops._dense(grads[i]) if grads[i] is not None
+             else array_ops.zeros_like(op._outputs[i]) for i in var_idx]
+    specs = ([(op._inputs[i]._dtype.base_dtype, op._inputs[i]._shape) for i in var_idx]
+             + [(caps[j]._dtype.base_dtype, caps[j]._shape) for j in cap_idx])
+    attrs = {"context": ctx, "feeds": list(proxies) + list(a["captures"]) + gprox,
+             "grad_outputs": gs, "num_var_grads": len(var_idx), "num_captures": len(caps),
+             "num_capture_grads": len(cap_idx), "capture_grad_index": cap_idx,
+             "grad_specs": specs, "T": [s[0] for s in specs]}
+    gop = _ops._create_op(graph, "WhileGrad", [history] + seeds + caps, attrs, "WhileGrad",
+                          None)
+    outs = gop._outputs
+    result = [None] * len(op._inputs)
+    for k, i in enumerate(var_idx):
+        result[i] = outs[k]
+    for k, j in enumerate(cap_idx):
+        result[n + j] = outs[len(var_idx) + k]
+    return result
