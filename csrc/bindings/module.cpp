@@ -14,6 +14,7 @@ PYBIND11_MODULE(_C, m) {
   headwater::bind::register_optim(m);
   headwater::bind::register_softmax(m);
   headwater::bind::register_unary(m);
+  headwater::bind::register_fused(m);
   headwater::bind::register_reduce(m);
   headwater::bind::register_io(m);
   headwater::bind::register_activation(m);

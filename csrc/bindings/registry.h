@@ -13,6 +13,7 @@ void register_conv(pybind11::module_& m);
 void register_optim(pybind11::module_& m);
 void register_softmax(pybind11::module_& m);
 void register_unary(pybind11::module_& m);
+void register_fused(pybind11::module_& m);
 void register_reduce(pybind11::module_& m);
 void register_io(pybind11::module_& m);
 void register_activation(pybind11::module_& m);

@@ -12,6 +12,7 @@
 #include "conv/conv.h"
 #include "conv/winograd.h"
 #include "elementwise/activation.h"
+#include "elementwise/fused.h"
 #include "elementwise/unary.h"
 #include "gemm/gemm.h"
 #include "optim/optim.h"
@@ -179,6 +180,26 @@ static void run_misc() {
 }
 
 template <class T>
+static void run_fused() {
+  // relu(x * w + b) * 0.5 - tanh(x), with w a repeated row and b a scalar.
+  const std::vector<FusedInstr> prog = {
+      {FusedOp::mul, 3, 0, 1, 0}, {FusedOp::add, 3, 3, 2, 0},   {FusedOp::relu, 3, 3, 0, 0},
+      {FusedOp::constant, 4, 0, 0, 0.5}, {FusedOp::mul, 3, 3, 4, 0}, {FusedOp::tanh, 5, 0, 0, 0},
+      {FusedOp::sub, 3, 3, 5, 0}};
+  for (int64_t n : {1, 7, 513, 70001}) {
+    for (int64_t row : {1, 3, 1024}) {
+      std::vector<T> x(n), w(row), b(1, T(0.25)), out(n);
+      for (auto& v : x) v = T(rnd());
+      for (auto& v : w) v = T(rnd());
+      std::vector<FusedInput<T>> in = {{x.data(), FusedInputKind::full, 0},
+                                       {w.data(), FusedInputKind::row, row},
+                                       {b.data(), FusedInputKind::scalar, 0}};
+      fused_elementwise<T>(prog, in, n, out.data());
+    }
+  }
+}
+
+template <class T>
 static void run_int_reductions() {
   for (int64_t n : {0, 1, 15, 17, 70000}) {
     std::vector<T> x(n + 1);
@@ -222,6 +243,8 @@ int main() {
       run_misc<float>();
       run_misc<double>();
       run_int_reductions<int32_t>();
+      run_fused<float>();
+      run_fused<double>();
       run_int_reductions<int64_t>();
     }
     std::printf("isa %s done\n", isa_name(isa));
