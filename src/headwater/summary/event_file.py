@@ -18,6 +18,7 @@ training loop costs tens of microseconds per hand-over on a loaded machine.
 from __future__ import annotations
 
 import atexit
+import collections
 import os
 import socket
 import struct
@@ -102,7 +103,9 @@ class EventFileWriter:
         self._cond = threading.Condition(threading.Lock())
         # Serializes file writes between the worker thread and flush()/close().
         self._io_lock = threading.Lock()
-        self._pending = []
+        # Appends and pops of a deque are atomic, so `add` calls need no lock; writers pop
+        # under the I/O lock, which keeps records in order.
+        self._pending = collections.deque()
         self._summary_headers = {}
         self._closed = True
         self._error = None
@@ -152,13 +155,14 @@ class EventFileWriter:
         self._append(_crc.frame_record(data))
 
     def _append(self, rec):
-        with self._cond:
-            if self._closed:
-                return
-            pending = self._pending
-            pending.append(rec)
-            if len(pending) < self._max_queue:
-                return
+        if self._closed:
+            return
+        pending = self._pending
+        pending.append(rec)
+        if len(pending) >= self._max_queue:
+            self._write_full_queue()
+
+    def _write_full_queue(self):
         try:
             self._drain(False)
         except Exception as e:  # disk full, directory removed...: reported from now on
@@ -177,7 +181,12 @@ class EventFileWriter:
             self._raise_error()
         if step is not None and not -_INT64 <= step < _INT64:
             raise ValueError("Value out of range: %d" % step)
-        self._append((summary, wall_time, step))
+        if self._closed:
+            return
+        pending = self._pending
+        pending.append((summary, wall_time, step))
+        if len(pending) >= self._max_queue:
+            self._write_full_queue()
 
     def _records(self, recs):
         # Deferred summaries become framed Event records here, in queue order. An Event's
@@ -225,13 +234,16 @@ class EventFileWriter:
         """Queue one already serialized record (e.g. an Event built elsewhere)."""
         self.add_event(bytes(data))
 
+    def _take(self):
+        # Caller holds the I/O lock. Only the records present now: later appends wait their turn.
+        pop = self._pending.popleft
+        return [pop() for _ in range(len(self._pending))]
+
     def _drain(self, flush):
         # Taking the queue under the I/O lock keeps records in order when the caller's
         # thread and the flush thread drain at the same time.
         with self._io_lock:
-            with self._cond:
-                recs = self._pending
-                self._pending = []
+            recs = self._take()
             f = self._file
             if f is None:
                 return
@@ -286,9 +298,7 @@ class EventFileWriter:
             thread.join()
         self._thread = None
         with self._io_lock:
-            with self._cond:
-                recs = self._pending
-                self._pending = []
+            recs = self._take()
             _open_writers.discard(self)
             f, self._file = self._file, None
             try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 import time
 import warnings
+from time import time as _time
 
 from headwater.summary import summary_ops as _summary_ops
+from headwater.summary.summary_ops import is_metadata_free as _is_metadata_free
 from headwater.summary.event_file import EventFileWriter
 
 __all__ = ["FileWriter", "FileWriterCache"]
@@ -146,13 +148,13 @@ class FileWriter:
         if self._closed:
             self._warn_if_closed()
             return
-        if type(summary) is bytes and _summary_ops.is_metadata_free(summary):
+        if type(summary) is bytes and _is_metadata_free(summary):
             # Straight from summary ops that never attach metadata (so valid, with nothing to
             # strip): the writer builds the Event when it writes the queue out.
             self.event_writer.add_summary_bytes(
-                summary, time.time(),
-                None if global_step is None else
-                global_step if type(global_step) is int else int(global_step))
+                summary, _time(),
+                global_step if global_step is None or type(global_step) is int else
+                int(global_step))
             return
         event = _event_class()()
         if type(summary) is bytes:
