@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "common/isa.h"
@@ -16,6 +18,7 @@
 #include "elementwise/unary.h"
 #include "gemm/gemm.h"
 #include "optim/optim.h"
+#include "reduce/histogram.h"
 #include "reduce/reduce.h"
 #include "reduce/reduce_ext.h"
 #include "reduce/softmax.h"
@@ -216,6 +219,67 @@ static void run_int_reductions() {
   }
 }
 
+// Histogram (summary ops): TensorFlow's default edges (float32 slot table), a crowded custom
+// set (binary-searched slots), values on edges, +-0, +-inf, NaN; counts against upper_bound.
+template <class T>
+static void run_histogram() {
+  std::vector<double> dflt;
+  {
+    std::vector<double> pos;
+    for (double v = 1e-12; v < 1e20; v *= 1.1) pos.push_back(v);
+    pos.push_back(std::numeric_limits<double>::max());
+    for (auto it = pos.rbegin(); it != pos.rend(); ++it) dflt.push_back(-*it);
+    dflt.push_back(0.0);
+    for (double v : pos) dflt.push_back(v);
+  }
+  std::vector<double> crowded;
+  for (int i = 0; i < 40; ++i) crowded.push_back(1.0 + i * 1e-4);
+  crowded.push_back(5.0);
+  for (const std::vector<double>* lim : {&dflt, &crowded}) {
+    const int64_t nl = static_cast<int64_t>(lim->size());
+    for (int64_t n : {0, 1, 2, 7, 8, 9, 127, 128, 129, 2047, 2048, 2049, 40000}) {
+      std::vector<T> x(static_cast<size_t>(n) + 1);
+      for (int64_t i = 0; i < n; ++i) {
+        const double r = rnd();
+        switch (i % 9) {
+          case 0: x[i] = T((*lim)[static_cast<size_t>(i % nl)]); break;
+          case 1: x[i] = T(i % 2 ? -0.0 : 0.0); break;
+          case 2: x[i] = T(r * 1e-3); break;
+          case 3: x[i] = T(r * 1e30); break;
+          case 4: x[i] = T(i % 2 ? std::numeric_limits<double>::infinity() : -1e300); break;
+          default: x[i] = T(1.0 + r * 1e-3);
+        }
+      }
+      if (n > 5) x[5] = T(std::numeric_limits<double>::quiet_NaN());
+      std::vector<int64_t> counts(static_cast<size_t>(nl) + 1), expect(static_cast<size_t>(nl));
+      HistogramStats st{};
+      const char* err = (sizeof(T) == 4)
+          ? histogram_buckets_f32(reinterpret_cast<const float*>(x.data()), n, lim->data(), nl,
+                                  counts.data(), &st)
+          : histogram_buckets_f64(reinterpret_cast<const double*>(x.data()), n, lim->data(), nl,
+                                  counts.data(), &st);
+      if (err) {
+        if (failures++ < 10) std::printf("histogram error %s\n", err);
+        continue;
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        const double v = static_cast<double>(x[i]);
+        if (v != v) continue;
+        const int64_t b = std::upper_bound(lim->begin(), lim->end(), v) - lim->begin();
+        ++expect[static_cast<size_t>(std::min(b, nl - 1))];
+      }
+      for (int64_t i = 0; i < nl; ++i)
+        if (counts[i] != expect[i] && failures++ < 10)
+          std::printf("histogram n=%ld bucket %ld: %ld != %ld\n", long(n), long(i),
+                      long(counts[i]), long(expect[i]));
+      std::vector<double> kl(static_cast<size_t>(nl) + 1), kc(static_cast<size_t>(nl) + 1);
+      const int64_t k = histogram_collapse(counts.data(), lim->data(), nl, kl.data(), kc.data());
+      if ((k < 1 || k > nl || kl[static_cast<size_t>(k - 1)] != lim->back()) && failures++ < 10)
+        std::printf("histogram_collapse n=%ld kept %ld\n", long(n), long(k));
+    }
+  }
+}
+
 int main() {
   for (Isa isa : available_isas()) {
     set_isa(isa);
@@ -246,6 +310,8 @@ int main() {
       run_fused<float>();
       run_fused<double>();
       run_int_reductions<int64_t>();
+      run_histogram<float>();
+      run_histogram<double>();
     }
     std::printf("isa %s done\n", isa_name(isa));
   }
