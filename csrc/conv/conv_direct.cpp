@@ -65,6 +65,29 @@ int64_t row_grain(const ConvGeom& g) {
   return grain < 1 ? 1 : grain;
 }
 
+// Runs fn(scratch, r0, r1) over rows [0, rows) in tasks of at least `grain` rows, about eight
+// per thread, each claimed by whichever worker gets there first (a descheduled thread on a
+// busy machine does not hold up a fixed share). Every row is computed alone, so the split never
+// changes the results. `scratch` holds `band` elements per worker.
+template <class T, class F>
+void claim_rows(int64_t rows, int64_t grain, std::size_t band, F&& fn) {
+  if (rows <= 0) return;
+  const int64_t threads = get_num_threads();
+  int64_t task = (rows + 8 * threads - 1) / (8 * threads);
+  task = task < grain ? grain : task;
+  const int64_t ntasks = (rows + task - 1) / task;
+  std::atomic<int64_t> next{0};
+  parallel_for(threads < ntasks ? threads : ntasks, 1, [&](int64_t, int64_t) {
+    std::vector<T> b(band);
+    for (;;) {
+      const int64_t t = next.fetch_add(1, std::memory_order_relaxed);
+      if (t >= ntasks) break;
+      const int64_t r0 = t * task, r1 = r0 + task < rows ? r0 + task : rows;
+      fn(b.data(), r0, r1);
+    }
+  });
+}
+
 }  // namespace
 
 void set_direct_mode(int mode) {
@@ -82,9 +105,8 @@ bool direct_conv2d_fwd(const ConvGeom& g, const T* x, const T* f, T* y) {
   const std::size_t band = static_cast<std::size_t>(direct_band_size(g));
   std::vector<int64_t> toff(static_cast<std::size_t>(g.kh * g.kw * g.c));
   direct_tap_offsets(g, toff.data());
-  parallel_for(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) {
-    std::vector<T> b(band);
-    fn(g, x, f, y, r0, r1, b.data(), toff.data());
+  claim_rows<T>(g.n * g.oh, row_grain(g), band, [&](T* b, int64_t r0, int64_t r1) {
+    fn(g, x, f, y, r0, r1, b, toff.data());
   });
   return true;
 }
@@ -132,7 +154,7 @@ bool direct_conv2d_bwd_input(const ConvGeom& g, const T* f, const T* dy, T* dx) 
   const int64_t per_row = g.w * g.co * g.kh * g.kw * g.c;
   int64_t grain = per_row > 0 ? (int64_t(1) << 16) / per_row : 1;
   grain = grain < 1 ? 1 : grain;
-  parallel_for(g.n * g.h, grain, [&](int64_t r0, int64_t r1) { fn(g, f, dy, dx, r0, r1); });
+  claim_rows<T>(g.n * g.h, grain, 0, [&](T*, int64_t r0, int64_t r1) { fn(g, f, dy, dx, r0, r1); });
   return true;
 }
 

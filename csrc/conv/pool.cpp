@@ -2,6 +2,7 @@
 //
 // Each output element (and, backward, each dx element) is produced by one thread in a fixed
 // order, so results are identical for any thread count.
+#include <atomic>
 #include <cstring>
 
 #include "common/isa.h"
@@ -47,6 +48,30 @@ int64_t row_grain(const ConvGeom& g) {
   return grain < 1 ? 1 : grain;
 }
 
+// Runs fn(r0, r1) over [0, rows) in tasks of at least `grain`, about eight per thread, each
+// claimed by whichever thread gets there first (on a busy machine a descheduled thread does not
+// hold up a fixed share). Tasks write disjoint outputs, so the split never changes results.
+template <class F>
+void claim(int64_t rows, int64_t grain, F&& fn) {
+  if (rows <= 0) return;
+  const int64_t threads = get_num_threads();
+  int64_t task = (rows + 8 * threads - 1) / (8 * threads);
+  task = task < grain ? grain : task;
+  const int64_t ntasks = (rows + task - 1) / task;
+  if (ntasks == 1) {
+    fn(int64_t(0), rows);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  parallel_for(threads < ntasks ? threads : ntasks, 1, [&](int64_t, int64_t) {
+    for (;;) {
+      const int64_t t = next.fetch_add(1, std::memory_order_relaxed);
+      if (t >= ntasks) break;
+      fn(t * task, t * task + task < rows ? t * task + task : rows);
+    }
+  });
+}
+
 // Windows that never share an input element: dx can be stored instead of accumulated.
 bool disjoint(const ConvGeom& g) { return g.sh >= g.kh && g.sw >= g.kw; }
 // ... and that cover every input element, so no zeroing pass is needed either.
@@ -67,13 +92,13 @@ void run_bwd(const ConvGeom& g, T* dx, B&& bwd) {
         std::memset(dx + e0, 0, sizeof(T) * static_cast<std::size_t>(e1 - e0));
       });
     }
-    parallel_for(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { bwd(r0, r1, false); });
+    claim(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { bwd(r0, r1, false); });
     return;
   }
   // Overlapping windows add into shared dx elements: whole images per thread.
   const int64_t per_image = g.oh * g.ow * g.c * g.kh * g.kw;
   const int64_t grain = per_image > 0 ? (int64_t(1) << 15) / per_image + 1 : 1;
-  parallel_for(g.n, grain, [&](int64_t n0, int64_t n1) {
+  claim(g.n, grain, [&](int64_t n0, int64_t n1) {
     std::memset(dx + n0 * in_image, 0, sizeof(T) * static_cast<std::size_t>((n1 - n0) * in_image));
     bwd(n0 * g.oh, n1 * g.oh, true);
   });
@@ -84,7 +109,7 @@ void run_bwd(const ConvGeom& g, T* dx, B&& bwd) {
 template <class T>
 void max_pool_fwd(const ConvGeom& g, const T* x, T* y) {
   const auto fn = fns<T>().max_fwd;
-  parallel_for(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { fn(g, x, y, r0, r1); });
+  claim(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { fn(g, x, y, r0, r1); });
 }
 
 template <class T>
@@ -96,7 +121,7 @@ void max_pool_bwd(const ConvGeom& g, const T* x, const T* dy, T* dx) {
 template <class T>
 void avg_pool_fwd(const ConvGeom& g, const T* x, T* y) {
   const auto fn = fns<T>().avg_fwd;
-  parallel_for(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { fn(g, x, y, r0, r1); });
+  claim(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { fn(g, x, y, r0, r1); });
 }
 
 template <class T>
