@@ -50,7 +50,8 @@ std::vector<FusedInstr> parse_program(const py::sequence& program, int ninputs) 
       if (r < 0 || r >= kFusedMaxRegs)
         bad(j, "register " + std::to_string(r) + " is out of range [0, " +
                    std::to_string(kFusedMaxRegs) + ")");
-      if (read && !defined[r]) bad(j, "register " + std::to_string(r) + " is read before it is set");
+      if (read && !defined[r])
+        bad(j, "register " + std::to_string(r) + " is read before it is set");
       return static_cast<int>(r);
     };
     const size_t want = in.op == FusedOp::constant ? 3 : (fused_is_binary(in.op) ? 4 : 3);
