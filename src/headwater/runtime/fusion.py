@@ -67,9 +67,18 @@ class FusedDense:
             return dense_
         self._op_def = _FusedDenseDef(kernel)
 
+    # Error messages about the step name the user's op and the line that created it.
     @property
     def name(self):
         return self.report_op.name
+
+    @property
+    def type(self):
+        return self.report_op.type
+
+    @property
+    def _location(self):
+        return self.report_op._location
 
 
 def _static_dims(t):
@@ -194,9 +203,18 @@ class FusedBiasRelu:
             return _C.bias_relu
         self._op_def = _FusedDenseDef(kernel)
 
+    # Error messages about the step name the user's op and the line that created it.
     @property
     def name(self):
         return self.report_op.name
+
+    @property
+    def type(self):
+        return self.report_op.type
+
+    @property
+    def _location(self):
+        return self.report_op._location
 
 
 # Below this many elements the two numpy calls cost less than the native call.
