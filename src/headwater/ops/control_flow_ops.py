@@ -1004,7 +1004,7 @@ def _history_output(op):
 
 def _while_grad_kernel(op, ctx):
     a = op._attrs
-    nv, ncap_all, ncx = a["num_var_grads"], a["num_captures"], a["num_capture_grads"]
+    nv, ncap_all = a["num_var_grads"], a["num_captures"]
     sub = _SubPlanCtx(ctx, a["context"])
     plan = compile_plan(a["grad_outputs"], [], a["feeds"], sub, op._graph)
     zero_caps = a["capture_grad_index"]
