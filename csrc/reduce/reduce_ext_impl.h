@@ -6,6 +6,7 @@
 #include <cfloat>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "reduce/reduce_ext.h"
 
@@ -246,6 +247,52 @@ T vec_best_contig(int64_t n, const T* x) {
   return vec_best<MAX>(n, x, MAX ? lowest_v<T>() : highest_v<T>(), nullptr);
 }
 
+// Column max/min, row by row (streaming through x) with the accumulators in L1. Vec's max/min
+// ignore a NaN in x (an accumulator that already holds NaN keeps it), so every value is also
+// summed; a non-finite sum (a NaN, or an inf / overflow) reruns the columns through the exact
+// loop from the saved starting values.
+constexpr int64_t kColsMax = 4096;
+
+template <bool MAX, class T>
+void vec_cols(int64_t rows, int64_t B, int64_t stride, const T* x, T* acc) {
+  using V = Vec<T>;
+  using reg = typename V::reg;
+  constexpr int64_t W = V::W;
+  using Op = typename std::conditional<MAX, MaxOp, MinOp>::type;
+  const int64_t Bv = B / W * W;
+  if (B > kColsMax || Bv == 0) return cols<Op, T>(rows, B, stride, x, acc);
+  alignas(64) T saved[kColsMax];
+  for (int64_t b = 0; b < Bv; ++b) saved[b] = acc[b];
+  reg s0 = V::zero(), s1 = V::zero();
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * stride;
+    int64_t b = 0;
+    for (; b + 2 * W <= Bv; b += 2 * W) {
+      const reg x0 = V::load(xr + b), x1 = V::load(xr + b + W);
+      const reg a0 = V::load(acc + b), a1 = V::load(acc + b + W);
+      V::store(acc + b, MAX ? V::max(x0, a0) : V::min(x0, a0));
+      V::store(acc + b + W, MAX ? V::max(x1, a1) : V::min(x1, a1));
+      s0 = V::add(s0, x0);
+      s1 = V::add(s1, x1);
+    }
+    for (; b < Bv; b += W) {
+      const reg x0 = V::load(xr + b);
+      const reg a0 = V::load(acc + b);
+      V::store(acc + b, MAX ? V::max(x0, a0) : V::min(x0, a0));
+      s0 = V::add(s0, x0);
+    }
+  }
+  alignas(64) T ls[W];
+  V::store(ls, V::add(s0, s1));
+  T t = T(0);
+  for (int64_t j = 0; j < W; ++j) t += ls[j];
+  if (!(t - t == T(0))) {
+    for (int64_t b = 0; b < Bv; ++b) acc[b] = saved[b];
+    cols<Op, T>(rows, Bv, stride, x, acc);
+  }
+  cols<Op, T>(rows, B - Bv, stride, x + Bv, acc + Bv);
+}
+
 // Index of the first element equal to v (n if none), in short runs: a branch-free "any equal"
 // per run vectorises, and only the run that holds it is scanned element by element.
 template <class T>
@@ -280,7 +327,7 @@ struct Pick<T, true> {
   static constexpr ReduceExtFns<T> get() {
     return ReduceExtFns<T>{
         {&vec_contig<true, T>, &vec_contig<false, T>, &contig<ProdOp, T>},
-        {&cols<MaxOp, T>, &cols<MinOp, T>, &cols<ProdOp, T>},
+        {&vec_cols<true, T>, &vec_cols<false, T>, &cols<ProdOp, T>},
         {&vec_best_contig<true, T>, &vec_best_contig<false, T>},
         {&arg_cols<true, T>, &arg_cols<false, T>},
         &find_first<T>,

@@ -88,6 +88,16 @@ def test_value_special_cases(isa):
         m = np.ones((n, 3), np.float32)
         m[n // 3, 1] = nan
         np.testing.assert_array_equal(np.isnan(_C.reduce_max(m, [0])), [False, True, False])
+        # Wide columns (the vector path), with a NaN, and with infinities but no NaN.
+        w = np.tile(np.arange(70, dtype=np.float64), (n, 1))
+        w[n // 2, 33] = nan
+        w[n - 1, 5] = inf
+        w[0, 6] = -inf
+        for f, ref in ((_C.reduce_max, np.max), (_C.reduce_min, np.min)):
+            for dt in (np.float32, np.float64):
+                np.testing.assert_array_equal(f(w.astype(dt), [0]), ref(w.astype(dt), 0))
+                w2 = np.where(np.isnan(w), 0, w).astype(dt)
+                np.testing.assert_array_equal(f(w2, [0]), ref(w2, 0))
     # A NaN at every position of a row (vector body and tail), and infinities without NaN.
     for dt in (np.float32, np.float64):
         rows = np.tile(np.arange(70, dtype=dt), (70, 1))
