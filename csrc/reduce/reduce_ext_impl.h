@@ -297,7 +297,7 @@ void vec_cols(int64_t rows, int64_t B, int64_t stride, const T* x, T* acc) {
 // per run vectorises, and only the run that holds it is scanned element by element.
 template <class T>
 int64_t find_first(int64_t n, const T* x, T v) {
-  constexpr int64_t kRun = 256;
+  constexpr int64_t kRun = 64;
   for (int64_t i0 = 0; i0 < n; i0 += kRun) {
     const int64_t len = imin(kRun, n - i0);
     const T* p = x + i0;
