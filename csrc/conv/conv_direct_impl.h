@@ -284,15 +284,17 @@ inline void bwdi_row(const ConvGeom& g, const T* f, const T* dy, int64_t ni, int
     T* d = dxr + ch;
     int64_t ix = 0;
     if constexpr (NC > 0) {
-      // Border pixels four at a time (one pixel's taps form a dependent chain: too slow alone).
-      for (; ix + 4 <= lo; ix += 4)
-        bwdi_tile_nc<T, 4, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      // Border pixels in whole checked tiles (one pixel's taps alone form a dependent chain of
+      // FMAs: latency-bound), interior pixels unchecked.
+      if (lo > 0 && kPix <= g.w) {
+        bwdi_tile_nc<T, kPix, true, NC>(g, f, dy, ni, iy, 0, ch, d);
+        ix = kPix;
+      }
       for (; ix < lo; ++ix) bwdi_tile_nc<T, 1, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
       for (; ix + kPix <= hi; ix += kPix)
         bwdi_tile_nc<T, kPix, false, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
-      for (; ix + 4 <= hi; ix += 4)
-        bwdi_tile_nc<T, 4, false, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
-      for (; ix < hi; ++ix) bwdi_tile_nc<T, 1, false, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
+      for (; ix + kPix <= g.w; ix += kPix)
+        bwdi_tile_nc<T, kPix, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
       for (; ix + 4 <= g.w; ix += 4)
         bwdi_tile_nc<T, 4, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
       for (; ix < g.w; ++ix) bwdi_tile_nc<T, 1, true, NC>(g, f, dy, ni, iy, ix, ch, d + ix * g.c);
