@@ -68,7 +68,9 @@ static void run_conv_pool() {
       {3, 9, 7, 2, 2, 3, 3, 1, 2, 2, 1, 0}, {2, 5, 5, 1, 5, 5, 2, 1, 1, 1, 1, 2},
       {2, 6, 6, 4, 1, 1, 3, 1, 1, 1, 1, 0}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0},
       // full and tail SIMD blocks of the direct convolution and of the pools
-      {2, 13, 11, 3, 5, 5, 35, 1, 2, 1, 1, 2}, {2, 9, 10, 33, 2, 2, 8, 2, 2, 1, 1, 0}};
+      {2, 13, 11, 3, 5, 5, 35, 1, 2, 1, 1, 2}, {2, 9, 10, 33, 2, 2, 8, 2, 2, 1, 1, 0},
+      // direct input-gradient tiles for Cout of whole vectors (5- and 3-wide filters)
+      {2, 9, 30, 1, 5, 5, 32, 1, 1, 1, 1, 2}, {1, 7, 29, 2, 3, 3, 16, 1, 1, 1, 1, 1}};
   for (const auto& cs : cases) {
     ConvGeom g;
     g.n = cs[0], g.h = cs[1], g.w = cs[2], g.c = cs[3], g.kh = cs[4], g.kw = cs[5], g.co = cs[6];
