@@ -233,25 +233,30 @@ def test_full_queue_is_written_by_the_add_call_in_order(tmp_path):
 
 def test_write_error_is_reported_as_unknown_error(tmp_path):
     w = summary.FileWriter(str(tmp_path), max_queue=2)
-
-    class Broken:
-        def write(self, data):
-            raise OSError("No space left on device")
-
-        def flush(self):
-            pass
-
-        def close(self):
-            pass
-
-    w.event_writer._file = Broken()
+    ew = w.event_writer
+    good = ew._file
+    ew._file = open(os.devnull, "rb", buffering=0)  # writes fail with EBADF
     one = Summary(value=[Summary.Value(tag="x", simple_value=1.0)])
-    w.add_summary(one, 1)  # queued
-    with pytest.raises(errors.UnknownError, match="No space left on device"):
-        w.add_summary(one, 2)  # fills the queue: written now, fails
+    w.add_summary(one, 1)
+    w.add_summary(one, 2)  # fills the queue: encoded now, written later
+    with pytest.raises(errors.UnknownError, match="Failed to write to events file"):
+        w.flush()
     with pytest.raises(errors.UnknownError, match="Failed to write to events file"):
         w.add_summary(one, 3)
+    ew._file.close()
+    ew._file = good
     w.close()
+
+
+def test_writer_thread_writes_big_chunks_in_order(tmp_path):
+    data = np.random.default_rng(0).random(3000)
+    with summary.FileWriter(str(tmp_path), flush_secs=1000) as w:
+        for i in range(300):  # ~24 KB each: several chunks for the writer thread
+            w.add_summary(Summary(value=[Summary.Value(
+                tag="h", histo=summary_ops.histogram_proto(data + i))]), i)
+    events = _events(tmp_path)
+    assert [e.step for e in events] == list(range(300))
+    assert [e.summary.value[0].histo.min for e in events] == [data.min() + i for i in range(300)]
 
 
 def test_histogram_op_reuses_prefixes_across_lengths_and_tags():

@@ -65,6 +65,30 @@ def events_file_name(logdir, filename_suffix=None, now=None):
     return path
 
 
+# The writer thread writes once this much is encoded (or at flush time): rare system calls,
+# and few wake-ups of a thread that needs the GIL.
+_WRITE_CHUNK = 128 * 1024
+_IOV_MAX = 1024
+_writev = getattr(os, "writev", None)  # not on Windows
+
+
+def _write_all(fd, recs):
+    """Write the byte strings `recs` to file descriptor `fd`, in order (gathered writes:
+    no joined copy; the GIL is released during the system call)."""
+    for i in range(0, len(recs), _IOV_MAX):
+        part = recs[i:i + _IOV_MAX]
+        if _writev is None:
+            part = [b"".join(part)]
+            n = os.write(fd, part[0])
+        else:
+            n = _writev(fd, part)
+        total = sum(map(len, part))
+        if n < total:  # partial write (signal, full disk...): finish with plain writes
+            rest = memoryview(b"".join(part))[n:]
+            while rest:
+                rest = rest[os.write(fd, rest):]
+
+
 def _event_protos():
     from headwater.summary._protos import event_pb2
 
@@ -106,6 +130,10 @@ class EventFileWriter:
         # Appends and pops of a deque are atomic, so `add` calls need no lock; writers pop
         # under the I/O lock, which keeps records in order.
         self._pending = collections.deque()
+        # Encoded records waiting for the writer thread, and their total size.
+        self._ready_lock = threading.Lock()
+        self._ready = []
+        self._ready_bytes = 0
         self._summary_headers = {}
         self._closed = True
         self._error = None
@@ -117,13 +145,12 @@ class EventFileWriter:
     def _open(self):
         os.makedirs(self._logdir, exist_ok=True)
         self._path = events_file_name(self._logdir, self._filename_suffix)
-        self._file = open(self._path, "wb", buffering=256 * 1024)
+        self._file = open(self._path, "wb", buffering=0)
         self._closed = False
         self._error = None
         self._last_flush = time.monotonic()
         ev = _event_protos().Event(wall_time=time.time(), file_version=_FILE_VERSION)
-        self._file.write(_crc.frame_record(ev.SerializeToString()))
-        self._file.flush()
+        _write_all(self._file.fileno(), [_crc.frame_record(ev.SerializeToString())])
         self._thread = threading.Thread(target=self._run, name="headwater-EventFileWriter",
                                         daemon=True)
         self._thread.start()
@@ -163,11 +190,7 @@ class EventFileWriter:
             self._write_full_queue()
 
     def _write_full_queue(self):
-        try:
-            self._drain(False)
-        except Exception as e:  # disk full, directory removed...: reported from now on
-            self._error = e
-            self._raise_error()
+        self._encode_pending()
 
     def add_summary_bytes(self, summary, wall_time, step=None):
         """Queue an Event carrying the serialized `Summary` `summary` (valid bytes from a
@@ -235,40 +258,58 @@ class EventFileWriter:
         self.add_event(bytes(data))
 
     def _take(self):
-        # Caller holds the I/O lock. Only the records present now: later appends wait their turn.
+        # Caller holds the ready lock. Only the records present now: later appends wait.
         pop = self._pending.popleft
         return [pop() for _ in range(len(self._pending))]
 
-    def _drain(self, flush):
-        # Taking the queue under the I/O lock keeps records in order when the caller's
-        # thread and the flush thread drain at the same time.
+    def _encode_pending(self):
+        # The `add` call that fills the queue encodes it (warm caches, in order); the file
+        # write is left to the writer thread, woken only once a chunk has accumulated.
+        with self._ready_lock:
+            recs = self._records(self._take())
+            self._ready.extend(recs)
+            self._ready_bytes += sum(map(len, recs))
+            big = self._ready_bytes >= _WRITE_CHUNK
+        if big:
+            with self._cond:
+                self._cond.notify()
+
+    def _write_out(self, everything):
+        # Writes the encoded records (and, for a flush, the queue too) in order.
         with self._io_lock:
-            recs = self._take()
+            with self._ready_lock:
+                if everything:
+                    self._ready.extend(self._records(self._take()))
+                ready, self._ready = self._ready, []
+                self._ready_bytes = 0
             f = self._file
             if f is None:
                 return
-            if recs:
-                f.write(b"".join(self._records(recs)))
-            if flush:
-                f.flush()
+            if ready:
+                _write_all(f.fileno(), ready)
+            if everything:
                 self._last_flush = time.monotonic()
 
     def _run(self):
-        # Only the periodic flush: full queues are written by the `add` call that fills them.
+        # Writes chunks and flushes every flush_secs, off the training thread: the write
+        # system call (which can block for milliseconds when the disk is busy) runs here with
+        # the GIL released.
         cond = self._cond
         while True:
             with cond:
                 if self._closed:
                     return
-                wait = self._flush_secs - (time.monotonic() - self._last_flush)
-                if wait > 0:
-                    cond.wait(wait)
+                if self._ready_bytes < _WRITE_CHUNK:
+                    wait = self._flush_secs - (time.monotonic() - self._last_flush)
+                    if wait > 0:
+                        cond.wait(wait)
                 if self._closed:
                     return
-                if time.monotonic() - self._last_flush < self._flush_secs:
-                    continue
+            due = time.monotonic() - self._last_flush >= self._flush_secs
+            if not due and self._ready_bytes < _WRITE_CHUNK:
+                continue
             try:
-                self._drain(True)
+                self._write_out(due)
             except Exception as e:  # disk full, directory removed...: report on next call
                 self._error = e
                 return
@@ -279,12 +320,16 @@ class EventFileWriter:
                                   % (self._path, e))
 
     def flush(self):
-        """Write every queued event and flush the file to the operating system."""
+        """Write every queued event to the operating system."""
         if self._closed:
             return
         if self._error is not None:
             self._raise_error()
-        self._drain(True)
+        try:
+            self._write_out(True)
+        except Exception as e:  # disk full, directory removed...: reported from now on
+            self._error = e
+            self._raise_error()
 
     def close(self):
         """Flush, stop the writer thread and close the file. Safe to call twice."""
@@ -298,12 +343,15 @@ class EventFileWriter:
             thread.join()
         self._thread = None
         with self._io_lock:
-            recs = self._take()
             _open_writers.discard(self)
             f, self._file = self._file, None
             try:
-                if recs:
-                    f.write(b"".join(self._records(recs)))
+                with self._ready_lock:
+                    ready = self._ready + self._records(self._take())
+                    self._ready = []
+                    self._ready_bytes = 0
+                if ready:
+                    _write_all(f.fileno(), ready)
             finally:
                 f.close()
 
