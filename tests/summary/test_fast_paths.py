@@ -305,3 +305,15 @@ def test_deferred_events_are_the_bytes_the_message_path_serializes(tmp_path):
         if step is not None:
             expect.step = int(step)
         assert rec == expect.SerializeToString()
+
+
+def test_flush_secs_zero_does_not_spin_the_writer_thread(tmp_path):
+    import time
+
+    w = summary.FileWriter(str(tmp_path), flush_secs=0)
+    w.add_summary(Summary(value=[Summary.Value(tag="x", simple_value=1.0)]), 1)
+    t0 = time.process_time()
+    time.sleep(0.3)
+    assert time.process_time() - t0 < 0.2  # the flush thread sleeps between flushes
+    assert [e.step for e in _events(tmp_path)] == [1]  # and did flush
+    w.close()

@@ -122,7 +122,8 @@ class EventFileWriter:
     def __init__(self, logdir, max_queue=10, flush_secs=120, filename_suffix=None):
         self._logdir = str(logdir)
         self._max_queue = max(1, int(max_queue))
-        self._flush_secs = float(flush_secs)
+        # At least a few milliseconds, so flush_secs=0 does not spin the writer thread.
+        self._flush_secs = max(float(flush_secs), 0.005)
         self._filename_suffix = filename_suffix
         self._cond = threading.Condition(threading.Lock())
         # Serializes file writes between the worker thread and flush()/close().
