@@ -152,7 +152,7 @@ int64_t arg_contig(const ReduceExtFns<T>& f, bool is_max, int64_t R, const T* x,
     best = part[0];
     for (T p : part) best = (is_max ? p > best : p < best) ? p : best;
   } else {
-    best = f.best_contig[k](R, x);
+    return f.arg_contig[k](R, x);
   }
   // The strict scan from the lowest (highest) finite value keeps index 0 unless something
   // beats that start; otherwise it stops at the first element equal to the best value.

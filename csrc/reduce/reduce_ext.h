@@ -40,6 +40,8 @@ struct ReduceExtFns {
                       int64_t* idx);
   // Index of the first element == v among n contiguous ones (n if none).
   int64_t (*find_first)(int64_t n, const T* x, T v);
+  // [0]: arg max, [1]: arg min of n >= 1 contiguous elements (TF's strict rule).
+  int64_t (*arg_contig[2])(int64_t n, const T* x);
 };
 
 struct ReduceExtTable {

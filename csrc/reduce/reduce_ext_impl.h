@@ -247,6 +247,15 @@ T vec_best_contig(int64_t n, const T* x) {
   return vec_best<MAX>(n, x, MAX ? lowest_v<T>() : highest_v<T>(), nullptr);
 }
 
+template <bool MAX, class T>
+T best_contig_dispatch(int64_t n, const T* x) {
+  if constexpr (T(1) / T(2) != T(0)) {
+    return vec_best_contig<MAX, T>(n, x);
+  } else {
+    return best_contig<MAX, T>(n, x);
+  }
+}
+
 // Column max/min, row by row (streaming through x) with the accumulators in L1. Vec's max/min
 // ignore a NaN in x (an accumulator that already holds NaN keeps it), so every value is also
 // summed; a non-finite sum (a NaN, or an inf / overflow) reruns the columns through the exact
@@ -310,6 +319,86 @@ int64_t find_first(int64_t n, const T* x, T v) {
   return n;
 }
 
+// Arg max/min of n >= 1 contiguous elements (TF's strict rule from the lowest/highest finite
+// value): the best value, then its first index.
+template <bool MAX, class T>
+int64_t arg_two_pass(int64_t n, const T* x) {
+  const T start = MAX ? lowest_v<T>() : highest_v<T>();
+  const T best = best_contig_dispatch<MAX, T>(n, x);
+  if (!(MAX ? best > start : best < start)) return 0;
+  const int64_t i = find_first<T>(n, x, best);
+  return i < n ? i : 0;
+}
+
+#if HW_ISA_LEVEL == 2
+// float32 on AVX-512 in one pass: each lane keeps its first best value and that index
+// (compare, two masked blends); lanes are merged by value, then lowest index. Lanes past the
+// end load `start`, which never wins. Equal to the sequential strict scan.
+template <bool MAX>
+int64_t arg_one_pass_f32(int64_t n, const float* x) {
+  const float start = MAX ? -FLT_MAX : FLT_MAX;
+  constexpr int64_t kChunk = int64_t(1) << 30;  // int32 lane indices
+  float best = start;
+  int64_t bidx = 0;
+  for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+    const int64_t len = imin(kChunk, n - c0);
+    const float* p = x + c0;
+    // Four independent lane groups hide the compare/blend latency.
+    __m512 bv[4];
+    __m512i bi[4];
+    for (int g = 0; g < 4; ++g) bv[g] = _mm512_set1_ps(start), bi[g] = _mm512_setzero_si512();
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const int cmp = MAX ? _CMP_GT_OQ : _CMP_LT_OQ;
+    int64_t i = 0;
+    for (; i + 64 <= len; i += 64) {
+      for (int g = 0; g < 4; ++g) {
+        const __m512 v = _mm512_loadu_ps(p + i + 16 * g);
+        const __mmask16 m = _mm512_cmp_ps_mask(v, bv[g], cmp);
+        bv[g] = _mm512_mask_blend_ps(m, bv[g], v);
+        bi[g] = _mm512_mask_blend_epi32(
+            m, bi[g], _mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(i + 16 * g))));
+      }
+    }
+    for (; i < len; i += 16) {
+      const __mmask16 live = len - i >= 16 ? __mmask16(0xffff)
+                                           : static_cast<__mmask16>((1u << (len - i)) - 1u);
+      const __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(start), live, p + i);
+      const __mmask16 m = _mm512_cmp_ps_mask(v, bv[0], cmp);
+      bv[0] = _mm512_mask_blend_ps(m, bv[0], v);
+      bi[0] = _mm512_mask_blend_epi32(
+          m, bi[0], _mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(i))));
+    }
+    alignas(64) float lv[64];
+    alignas(64) int32_t li[64];
+    for (int g = 0; g < 4; ++g) {
+      _mm512_store_ps(lv + 16 * g, bv[g]);
+      _mm512_store_si512(reinterpret_cast<__m512i*>(li + 16 * g), bi[g]);
+    }
+    for (int k = 0; k < 64; ++k) {
+      const int64_t gi = c0 + li[k];
+      if ((MAX ? lv[k] > best : lv[k] < best) || (lv[k] == best && gi < bidx && lv[k] != start)) {
+        best = lv[k];
+        bidx = gi;
+      }
+    }
+  }
+  return (MAX ? best > start : best < start) ? bidx : 0;
+}
+#endif
+
+template <bool MAX, class T>
+int64_t arg_contig_dispatch(int64_t n, const T* x) {
+#if HW_ISA_LEVEL == 2
+  if constexpr (sizeof(T) == 4 && T(1) / T(2) != T(0)) {
+    return arg_one_pass_f32<MAX>(n, x);
+  } else {
+    return arg_two_pass<MAX, T>(n, x);
+  }
+#else
+  return arg_two_pass<MAX, T>(n, x);
+#endif
+}
+
 template <class T, bool F = (T(1) / T(2) != T(0))>
 struct Pick {
   static constexpr ReduceExtFns<T> get() {
@@ -319,6 +408,7 @@ struct Pick {
         {&best_contig<true, T>, &best_contig<false, T>},
         {&arg_cols<true, T>, &arg_cols<false, T>},
         &find_first<T>,
+        {&arg_contig_dispatch<true, T>, &arg_contig_dispatch<false, T>},
     };
   }
 };
@@ -331,6 +421,7 @@ struct Pick<T, true> {
         {&vec_best_contig<true, T>, &vec_best_contig<false, T>},
         {&arg_cols<true, T>, &arg_cols<false, T>},
         &find_first<T>,
+        {&arg_contig_dispatch<true, T>, &arg_contig_dispatch<false, T>},
     };
   }
 };
