@@ -129,36 +129,29 @@ ColSplit col_split(int64_t A, int64_t R, int64_t B) {
   return {bchunk, nbc, grain};
 }
 
-template <class T>
-bool beyond(bool is_max, T v) {
-  using L = std::numeric_limits<T>;
-  return is_max ? v > L::lowest() : v < L::max();
-}
-
 // First index of the strict running arg max/min of one contiguous run (R > 0).
 template <class T>
 int64_t arg_contig(const ReduceExtFns<T>& f, bool is_max, int64_t R, const T* x, bool split) {
   const int k = is_max ? 0 : 1;
-  T best;
-  if (split && R > kBlock) {
-    const int64_t nb = (R + kBlock - 1) / kBlock;
-    std::vector<T> part(static_cast<size_t>(nb));
-    parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        const int64_t i0 = b * kBlock, len = R - i0 < kBlock ? R - i0 : kBlock;
-        part[static_cast<size_t>(b)] = f.best_contig[k](len, x + i0);
-      }
-    });
-    best = part[0];
-    for (T p : part) best = (is_max ? p > best : p < best) ? p : best;
-  } else {
-    return f.arg_contig[k](R, x);
+  if (!(split && R > kBlock)) return f.arg_contig[k](R, x);
+  // Fixed blocks in parallel, merged in order with the same strict rule: a block whose
+  // values never beat the start reports its first index, which cannot win the merge.
+  const int64_t nb = (R + kBlock - 1) / kBlock;
+  std::vector<int64_t> bidx(static_cast<size_t>(nb));
+  parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t i0 = b * kBlock, len = R - i0 < kBlock ? R - i0 : kBlock;
+      bidx[static_cast<size_t>(b)] = i0 + f.arg_contig[k](len, x + i0);
+    }
+  });
+  using L = std::numeric_limits<T>;
+  T best = is_max ? L::lowest() : L::max();
+  int64_t idx = 0;
+  for (int64_t i : bidx) {
+    const T v = x[i];
+    if (is_max ? v > best : v < best) best = v, idx = i;
   }
-  // The strict scan from the lowest (highest) finite value keeps index 0 unless something
-  // beats that start; otherwise it stops at the first element equal to the best value.
-  if (!beyond(is_max, best)) return 0;
-  const int64_t i = f.find_first(R, x, best);
-  return i < R ? i : 0;
+  return idx;
 }
 
 template <class T>

@@ -164,6 +164,17 @@ def test_arg_tf_cases(isa):
     v[77777] = 2
     v[90000] = 2
     assert _C.argmax(v, 0) == 77777
+    # Long runs are split in blocks: ties across blocks go to the first; NaN / -inf only runs
+    # give 0, and NaNs never win.
+    for dt in (np.float32, np.float64, np.int32, np.int64):
+        w = np.zeros(200001, dt)
+        w[[40000, 70000, 150000]] = 3
+        assert _C.argmax(w, 0) == 40000 and _C.argmin(-w, 0) == 40000
+    w = np.full(100000, nan, np.float32)
+    assert _C.argmax(w, 0) == 0 and _C.argmin(w, 0) == 0
+    w[99999] = 1
+    w[:50000] = -inf
+    assert _C.argmax(w, 0) == 99999 and _C.argmin(w, 0) == 0
     with pytest.raises(ValueError, match="reduction axis 0 is empty"):
         _C.argmax(np.zeros((0, 3), np.float32), 0)
 
