@@ -1399,9 +1399,10 @@ def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep
     x = to_tensor(input_tensor)
     ax = _reduction_dims(x, axis)
     attrs = {"keep_dims": keepdims, "T": x._dtype.base_dtype, "Tidx": ax._dtype.base_dtype}
-    if axis is None and x._shape._dims is None:
-        # Reducing every axis of a tensor of unknown rank: the axes tensor is range(rank(x)),
-        # but knowing "all axes" statically gives a scalar shape and a one-op gradient.
+    if axis is None:
+        # Reducing every axis: knowing it statically gives a scalar shape even for an unknown
+        # rank (whose axes tensor is range(rank(x))), and a gradient that broadcasts the scalar
+        # without first reshaping it to the kept dimensions.
         attrs["_reduce_all"] = True
     return _apply(op_type, [x, ax], attrs, name)
 
@@ -2795,6 +2796,8 @@ def _mean_grad(op, grad):
     n_in, n_out = x._shape.num_elements(), y._shape.num_elements()
     if n_in is not None and n_out is not None:
         factor = _scalar_like(n_in // max(n_out, 1), g)
+    elif n_out == 1:  # a mean of everything: the count is the input's size
+        factor = cast(_array_ops().size(x), g._dtype.base_dtype)
     else:
         aops = _array_ops()
         count = floor_div(aops.size(x), maximum(aops.size(y), _int32_const(1)))
