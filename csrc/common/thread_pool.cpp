@@ -32,11 +32,13 @@ inline void cpu_relax() {
 }
 
 // Poll this long before sleeping on a condition variable. Waking a sleeping thread took ~45 us
-// on the 2-vCPU KVM machines we measured, more than a mid-sized kernel takes, and graph
-// execution issues kernels back to back. After a few PAUSEs the loop yields instead: long
+// on the 2-vCPU KVM machines we measured, more than a mid-sized kernel takes. A training step
+// has gaps of tens to a few hundred microseconds of Python-side ops between its big kernels
+// (50 us left a 128x784x256 matmul after a 100 us gap at 302 us instead of 256 us), so the
+// window covers them. After a few PAUSEs the loop yields instead: long
 // PAUSE loops trip the hypervisor's pause-loop exiting (measured: no better than sleeping),
 // and yielding hands the core over if something else, e.g. numpy's BLAS, wants to run.
-constexpr auto kSpin = std::chrono::microseconds(50);
+constexpr auto kSpin = std::chrono::microseconds(300);
 
 template <class Pred>
 bool spin_until(Pred done) {
