@@ -29,4 +29,29 @@ void set_isa(Isa isa);
 // unknown or unavailable value falls back to the best ISA instead of failing the import.
 std::string init_isa_from_env();
 
+// The entry of a per-ISA kernel table for `isa`: each family defines one table per ISA in
+// namespaces scalar/avx2/avx512 and its dispatcher calls HW_ISA_TABLE(isa, kFamilyTable). An
+// ISA that is not compiled in (nullptr here) falls back to the scalar table. For dispatchers
+// only: per-ISA files must not instantiate it (see common/simd.h).
+template <class T>
+inline const T* isa_table(Isa isa, const T* scalar, const T* avx2, const T* avx512) {
+  if (isa == Isa::avx512 && avx512 != nullptr) return avx512;
+  if (isa == Isa::avx2 && avx2 != nullptr) return avx2;
+  return scalar;
+}
+
 }  // namespace headwater
+
+#if defined(HEADWATER_HAVE_AVX2)
+#define HW_ISA_TABLE_AVX2_(name) (&::headwater::avx2::name)
+#else
+#define HW_ISA_TABLE_AVX2_(name) nullptr
+#endif
+#if defined(HEADWATER_HAVE_AVX512)
+#define HW_ISA_TABLE_AVX512_(name) (&::headwater::avx512::name)
+#else
+#define HW_ISA_TABLE_AVX512_(name) nullptr
+#endif
+#define HW_ISA_TABLE(isa, name)                                                          \
+  ::headwater::isa_table((isa), &::headwater::scalar::name, HW_ISA_TABLE_AVX2_(name),     \
+                         HW_ISA_TABLE_AVX512_(name))

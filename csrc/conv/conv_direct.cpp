@@ -20,23 +20,7 @@ std::atomic<int> g_mode{kDirectAuto};
 constexpr int64_t kSlots = 8;
 
 const DirectTable* table() {
-  switch (current_isa()) {
-    case Isa::scalar:
-      return &scalar::kDirectTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kDirectTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kDirectTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kDirectTable;
+  return HW_ISA_TABLE(current_isa(), kDirectTable);
 }
 
 const DirectFns<float>& fns(const DirectTable* t, float*) { return t->f32; }

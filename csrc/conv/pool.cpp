@@ -14,23 +14,7 @@ namespace headwater {
 namespace {
 
 const PoolTable* table() {
-  switch (current_isa()) {
-    case Isa::scalar:
-      return &scalar::kPoolTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kPoolTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kPoolTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kPoolTable;
+  return HW_ISA_TABLE(current_isa(), kPoolTable);
 }
 
 const PoolFns<float>& fns(const PoolTable* t, float*) { return t->f32; }

@@ -50,18 +50,7 @@ struct Scratch {
 thread_local Scratch t_v, t_m, t_u, t_f, t_s;
 
 const WinogradTable& table() {
-  switch (current_isa()) {
-#if defined(HEADWATER_HAVE_AVX512)
-    case Isa::avx512:
-      return avx512::kWinogradTable;
-#endif
-#if defined(HEADWATER_HAVE_AVX2)
-    case Isa::avx2:
-      return avx2::kWinogradTable;
-#endif
-    default:
-      return scalar::kWinogradTable;
-  }
+  return *HW_ISA_TABLE(current_isa(), kWinogradTable);
 }
 
 struct Variant {

@@ -10,23 +10,7 @@ namespace {
 constexpr int64_t kGrain = int64_t(1) << 15;
 
 const ActivationTable* table() {
-  switch (current_isa()) {
-    case Isa::scalar:
-      return &scalar::kActivationTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kActivationTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kActivationTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kActivationTable;
+  return HW_ISA_TABLE(current_isa(), kActivationTable);
 }
 
 const ActivationFns<float>& fns(const float*) { return table()->f32; }

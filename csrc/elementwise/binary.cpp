@@ -15,23 +15,7 @@ constexpr int64_t kParallelMinElements = int64_t(1) << 17;
 constexpr int64_t kBlock = 1024;
 
 const BinaryTable* table_for(Isa isa) {
-  switch (isa) {
-    case Isa::scalar:
-      return &scalar::kBinaryTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kBinaryTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kBinaryTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kBinaryTable;
+  return HW_ISA_TABLE(isa, kBinaryTable);
 }
 
 template <class T>

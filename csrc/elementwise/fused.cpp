@@ -13,43 +13,11 @@ namespace {
 constexpr int64_t kParallelMin = int64_t(1) << 16;
 
 const FusedTable* fused_table() {
-  switch (current_isa()) {
-    case Isa::scalar:
-      return &scalar::kFusedTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kFusedTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kFusedTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kFusedTable;
+  return HW_ISA_TABLE(current_isa(), kFusedTable);
 }
 
 const UnaryTable* unary_table() {
-  switch (current_isa()) {
-    case Isa::scalar:
-      return &scalar::kUnaryTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kUnaryTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kUnaryTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kUnaryTable;
+  return HW_ISA_TABLE(current_isa(), kUnaryTable);
 }
 
 const FusedFns<float>& fns_of(const FusedTable* t, float*) { return t->f32; }

@@ -13,23 +13,7 @@ constexpr int64_t kBlock = 4096;
 constexpr int64_t kParallelMin = int64_t(1) << 16;
 
 const UnaryTable* table_for(Isa isa) {
-  switch (isa) {
-    case Isa::scalar:
-      return &scalar::kUnaryTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kUnaryTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kUnaryTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kUnaryTable;
+  return HW_ISA_TABLE(isa, kUnaryTable);
 }
 
 template <class T>

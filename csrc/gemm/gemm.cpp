@@ -8,23 +8,7 @@ namespace headwater {
 namespace {
 
 const GemmTable* table_for(Isa isa) {
-  switch (isa) {
-    case Isa::scalar:
-      return &scalar::kGemmTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kGemmTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kGemmTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kGemmTable;
+  return HW_ISA_TABLE(isa, kGemmTable);
 }
 
 std::atomic<int> g_forced_tile{-1};

@@ -15,23 +15,7 @@ namespace {
 constexpr int64_t kGrain = int64_t(1) << 14;
 
 const OptimTable* table() {
-  switch (current_isa()) {
-    case Isa::scalar:
-      return &scalar::kOptimTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kOptimTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kOptimTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kOptimTable;
+  return HW_ISA_TABLE(current_isa(), kOptimTable);
 }
 
 const OptimFns<float>& fns(float*) { return table()->f32; }

@@ -15,23 +15,7 @@ constexpr int64_t kBlock = int64_t(1) << 15;
 constexpr int64_t kSlabElems = int64_t(1) << 15;
 
 const ReduceTable* table() {
-  switch (current_isa()) {
-    case Isa::scalar:
-      return &scalar::kReduceTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kReduceTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kReduceTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kReduceTable;
+  return HW_ISA_TABLE(current_isa(), kReduceTable);
 }
 
 double sum_run(const ReduceTable* t, int64_t n, const float* x) { return t->sum_f32(n, x); }

@@ -18,23 +18,7 @@ constexpr int64_t kBlock = int64_t(1) << 15;
 constexpr int64_t kExpBuf = 1024;
 
 const ReduceExtTable* table() {
-  switch (current_isa()) {
-    case Isa::scalar:
-      return &scalar::kReduceExtTable;
-    case Isa::avx2:
-#if defined(HEADWATER_HAVE_AVX2)
-      return &avx2::kReduceExtTable;
-#else
-      break;
-#endif
-    case Isa::avx512:
-#if defined(HEADWATER_HAVE_AVX512)
-      return &avx512::kReduceExtTable;
-#else
-      break;
-#endif
-  }
-  return &scalar::kReduceExtTable;
+  return HW_ISA_TABLE(current_isa(), kReduceExtTable);
 }
 
 template <class T>
