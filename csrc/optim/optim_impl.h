@@ -29,18 +29,10 @@ void gradient_descent(int64_t n, T* __restrict var, T alpha, const T* __restrict
 template <class T>
 void momentum(int64_t n, T* __restrict var, T* __restrict accum, T lr,
               const T* __restrict grad, T mom, bool nesterov) {
-  if (nesterov) {
-    for (int64_t i = 0; i < n; ++i) {
-      const T a = accum[i] * mom + grad[i];
-      accum[i] = a;
-      var[i] = var[i] - (grad[i] * lr + a * mom * lr);
-    }
-  } else {
-    for (int64_t i = 0; i < n; ++i) {
-      const T a = accum[i] * mom + grad[i];
-      accum[i] = a;
-      var[i] = var[i] - a * lr;
-    }
+  for (int64_t i = 0; i < n; ++i) {
+    const T a = accum[i] * mom + grad[i];
+    accum[i] = a;
+    var[i] = var[i] - (nesterov ? grad[i] * lr + a * mom * lr : a * lr);
   }
 }
 
@@ -108,24 +100,15 @@ template <class T>
 void adam(int64_t n, T* __restrict var, T* __restrict m, T* __restrict v, T alpha,
           T one_minus_b1, T one_minus_b2, T beta1, T epsilon, const T* __restrict grad,
           bool nesterov) {
-  if (nesterov) {
-    for (int64_t i = 0; i < n; ++i) {
-      const T g = grad[i];
-      const T mi = m[i] + (g - m[i]) * one_minus_b1;
-      m[i] = mi;
-      const T vi = v[i] + (g * g - v[i]) * one_minus_b2;
-      v[i] = vi;
-      var[i] = var[i] - (g * one_minus_b1 + mi * beta1) * alpha / (hw_sqrt(vi) + epsilon);
-    }
-  } else {
-    for (int64_t i = 0; i < n; ++i) {
-      const T g = grad[i];
-      const T mi = m[i] + (g - m[i]) * one_minus_b1;
-      m[i] = mi;
-      const T vi = v[i] + (g * g - v[i]) * one_minus_b2;
-      v[i] = vi;
-      var[i] = var[i] - mi * alpha / (hw_sqrt(vi) + epsilon);
-    }
+  // The loop-invariant `nesterov` test is unswitched by the compiler.
+  for (int64_t i = 0; i < n; ++i) {
+    const T g = grad[i];
+    const T mi = m[i] + (g - m[i]) * one_minus_b1;
+    m[i] = mi;
+    const T vi = v[i] + (g * g - v[i]) * one_minus_b2;
+    v[i] = vi;
+    const T step = nesterov ? g * one_minus_b1 + mi * beta1 : mi;
+    var[i] = var[i] - step * alpha / (hw_sqrt(vi) + epsilon);
   }
 }
 
