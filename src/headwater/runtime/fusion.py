@@ -31,7 +31,7 @@ def _may_write_variables(op):
     return bool(op._op_def.ref_inputs) or op._type in _MAY_WRITE
 
 
-class _FusedDenseDef:
+class _FusedDef:
     __slots__ = ("kernel",)
     ref_inputs = ()
     aliases = False
@@ -41,33 +41,20 @@ class _FusedDenseDef:
         self.kernel = kernel
 
 
-class FusedDense:
-    """Plan step standing in for MatMul -> bias add [-> Relu].
-
-    Carries the attributes a plan reads from an Operation. `report_op` is the MatMul: a failure
-    (e.g. mismatched shapes at run time) is reported against it, with the user's line.
-    """
+class _FusedStep:
+    """A plan step standing in for several ops: it carries the attributes a plan reads from an
+    Operation. `report_op` is the op a failure is reported against, with the user's line."""
 
     __slots__ = ("_inputs", "_outputs", "_op_def", "_type", "report_op", "ops")
 
-    def __init__(self, mm, bias, ops, relu):
-        self._inputs = [mm._inputs[0], mm._inputs[1], bias]
+    def __init__(self, type_, inputs, ops, report_op, kernel):
+        self._inputs = inputs
         self._outputs = [ops[-1]._outputs[0]]
-        self._type = "_FusedDense"
-        self.report_op = mm
+        self._type = type_
+        self.report_op = report_op
         self.ops = ops
-        ta, tb = bool(mm._attrs["transpose_a"]), bool(mm._attrs["transpose_b"])
+        self._op_def = _FusedDef(kernel)
 
-        def kernel(op, ctx):
-            from headwater._native import _C
-            cmm = _C.matmul
-
-            def dense_(a, b, bias_value):
-                return cmm(a, b, ta, tb, bias=bias_value, relu=relu)
-            return dense_
-        self._op_def = _FusedDenseDef(kernel)
-
-    # Error messages about the step name the user's op and the line that created it.
     @property
     def name(self):
         return self.report_op.name
@@ -81,9 +68,121 @@ class FusedDense:
         return self.report_op._location
 
 
+class FusedDense(_FusedStep):
+    """MatMul -> bias add [-> Relu] as one GEMM call; failures are reported against the
+    MatMul."""
+
+    __slots__ = ()
+
+    def __init__(self, mm, bias, ops, relu):
+        ta, tb = bool(mm._attrs["transpose_a"]), bool(mm._attrs["transpose_b"])
+
+        def kernel(op, ctx):
+            from headwater._native import _C
+            cmm = _C.matmul
+
+            def dense_(a, b, bias_value):
+                return cmm(a, b, ta, tb, bias=bias_value, relu=relu)
+            return dense_
+        super().__init__("_FusedDense", [mm._inputs[0], mm._inputs[1], bias], ops, mm, kernel)
+
+
+class FusedBiasRelu(_FusedStep):
+    """Bias add -> Relu after any other op (a convolution, say): one pass over the data instead
+    of two, and no intermediate array; failures are reported against the add."""
+
+    __slots__ = ()
+
+    def __init__(self, x, bias, add, relu):
+        def kernel(op, ctx):
+            from headwater._native import _C
+            return _C.bias_relu
+        super().__init__("_FusedBiasRelu", [x, bias], [add, relu], add, kernel)
+
+
 def _static_dims(t):
     d = t._shape._dims
     return d if d is not None and None not in d else None
+
+
+def _prod(dims):
+    n = 1
+    for d in dims:
+        n *= d
+    return n
+
+
+class _Order:
+    """What the fusion rules ask of a plan's op order."""
+
+    def __init__(self, order, keep):
+        self.order = order
+        self.keep = keep
+        self.pos = {op: i for i, op in enumerate(order)}
+        self.consumers = {}
+        self.controlled = set()  # ops something else has a control dependency on
+        for op in order:
+            for t in op._inputs:
+                self.consumers.setdefault(t, []).append(op)
+            self.controlled.update(op._control_inputs)
+
+    def value_readers(self, t):
+        return [c for c in self.consumers.get(t, ()) if c._type not in _SHAPE_ONLY]
+
+    def can_alias(self, t, main, at):
+        """True if `t` may be replaced by the output of a step placed at `at`: it is not fed
+        or fetched, and besides `main` only shape readers after that step read it."""
+        if t in self.keep:
+            return False
+        pos = self.pos
+        return all(c is main or (c._type in _SHAPE_ONLY and pos[c] > at)
+                   for c in self.consumers.get(t, ()))
+
+    def writes_between(self, first, last):
+        """An op strictly between the two could change a variable read at `first` that the
+        fused step would read at `last`'s place: such plans are kept as written."""
+        order = self.order
+        return any(_may_write_variables(order[i])
+                   for i in range(self.pos[first] + 1, self.pos[last]))
+
+    def relu_after(self, t):
+        """The Relu that is `t`'s only value reader, if `t` can be fused into it."""
+        readers = self.value_readers(t)
+        if len(readers) == 1 and readers[0]._type == "Relu":
+            r = readers[0]
+            if self.can_alias(t, r, self.pos[r]):
+                return r
+        return None
+
+
+def _split_bias_add(add, x=None):
+    """(value, bias) of a bias add (BiasAdd in NHWC, or Add/AddV2 with a static rank-1
+    operand), with `value` forced to `x` when given; None if `add` is not one."""
+    if add._type not in _ADD_TYPES:
+        return None
+    a, b = add._inputs
+    if add._type == "BiasAdd":
+        if add._attrs.get("data_format") not in (None, "NHWC", b"NHWC"):
+            return None
+    elif x is None:
+        bd = _static_dims(b)
+        if bd is None or len(bd) != 1:
+            a, b = b, a
+    elif b is x:
+        a, b = b, a
+    if (x is not None and a is not x) or b is a:
+        return None
+    bd = _static_dims(b)
+    if (bd is None or len(bd) != 1 or b._dtype.base_dtype is not a._dtype.base_dtype
+            or a._dtype.base_dtype not in _FLOAT):
+        return None
+    xd = a._shape._dims
+    if xd is None or len(xd) < 2 or xd[-1] != bd[0]:
+        return None
+    td = add._outputs[0]._shape._dims
+    if td is None or tuple(td) != tuple(xd):
+        return None
+    return a, b
 
 
 def fuse_dense(order, keep):
@@ -99,31 +198,14 @@ def fuse_dense(order, keep):
         return order, None
     from headwater.ops.math_ops import _C_MIN_MATMUL_FLOPS
 
-    pos = {op: i for i, op in enumerate(order)}
-    consumers = {}
-    controlled = set()
-    for op in order:
-        for t in op._inputs:
-            consumers.setdefault(t, []).append(op)
-        controlled.update(op._control_inputs)
-
-    def only_shape_readers_after(t, main, at):
-        for c in consumers.get(t, ()):
-            if c is main:
-                continue
-            if c._type not in _SHAPE_ONLY or pos[c] <= at:
-                return False
-        return True
-
-    replace = {}   # op -> FusedDense (placed at the last op of its pattern)
+    g = _Order(order, keep)
+    replace = {}   # last op of a pattern -> the step that replaces the pattern
     dropped = set()
     alias = {}
     for mm in order:
-        if mm._type != "MatMul" or mm in dropped or mm in controlled:
+        if mm._type != "MatMul" or mm in g.controlled:
             continue
         t_mm = mm._outputs[0]
-        if t_mm in keep or t_mm._dtype.base_dtype not in _FLOAT:
-            continue
         da, db = mm._inputs[0]._shape._dims, mm._inputs[1]._shape._dims
         if da is None or db is None or len(da) != 2 or len(db) != 2:
             continue
@@ -131,146 +213,45 @@ def fuse_dense(order, keep):
             tb = mm._attrs["transpose_b"]
             if da[0] * da[1] * (db[0] if tb else db[1]) < _C_MIN_MATMUL_FLOPS:
                 continue  # small products run on numpy's matmul unfused
-        n = t_mm._shape._dims[1] if t_mm._shape._dims is not None else None
-        if n is None:
-            continue
-        readers = [c for c in consumers.get(t_mm, ()) if c._type not in _SHAPE_ONLY]
-        if len(readers) != 1:
+        readers = g.value_readers(t_mm)
+        if len(readers) != 1 or readers[0] in g.controlled:
             continue
         add = readers[0]
-        if add._type not in _ADD_TYPES or add in controlled or add in replace:
+        split = _split_bias_add(add, t_mm)
+        if split is None:
             continue
-        if add._type == "BiasAdd":
-            fmt = add._attrs.get("data_format")
-            if fmt not in (None, "NHWC", b"NHWC") or add._inputs[0] is not t_mm:
-                continue
-            bias = add._inputs[1]
-        else:
-            x, y = add._inputs
-            bias = y if x is t_mm else x
-            if bias is t_mm:
-                continue
-        if bias._dtype.base_dtype is not t_mm._dtype.base_dtype or _static_dims(bias) != (n,):
-            continue
-        t_add = add._outputs[0]
-        if t_add._shape._dims is None or tuple(t_add._shape._dims)[1:] != (n,):
-            continue
-        ops = [mm, add]
-        relu = False
-        add_readers = [c for c in consumers.get(t_add, ()) if c._type not in _SHAPE_ONLY]
-        if (len(add_readers) == 1 and add_readers[0]._type == "Relu" and t_add not in keep
-                and add_readers[0] not in replace):
-            r = add_readers[0]
-            if only_shape_readers_after(t_add, r, pos[r]):
-                ops.append(r)
-                relu = True
+        relu = g.relu_after(add._outputs[0])
+        ops = [mm, add] if relu is None else [mm, add, relu]
         last = ops[-1]
-        at = pos[last]
-        if not only_shape_readers_after(t_mm, add, at):
+        if not g.can_alias(t_mm, add, g.pos[last]) or g.writes_between(mm, last):
             continue
-        # An op between the MatMul and the fused step could change a variable that the
-        # MatMul would have read earlier: keep such plans exactly as written.
-        if any(_may_write_variables(order[i]) for i in range(pos[mm] + 1, at)):
-            continue
-        fused = FusedDense(mm, bias, ops, relu)
-        replace[last] = fused
+        replace[last] = FusedDense(mm, split[1], ops, relu is not None)
         dropped.update(ops[:-1])
-        alias[t_mm] = last._outputs[0]
-        if relu:
-            alias[t_add] = last._outputs[0]
-    _fuse_bias_relu(order, keep, consumers, controlled, pos, replace, dropped, alias)
+        for op in ops[:-1]:
+            alias[op._outputs[0]] = last._outputs[0]
+
+    if hasattr(_C, "bias_relu"):
+        for add in order:
+            if add in dropped or add in replace or add in g.controlled:
+                continue
+            split = _split_bias_add(add)
+            if split is None:
+                continue
+            xd = _static_dims(split[0])
+            if xd is not None and _prod(xd) < _BIAS_RELU_MIN:
+                continue
+            relu = g.relu_after(add._outputs[0])
+            if relu is None or relu in replace or g.writes_between(add, relu):
+                continue
+            replace[relu] = FusedBiasRelu(split[0], split[1], add, relu)
+            dropped.add(add)
+            alias[add._outputs[0]] = relu._outputs[0]
+
     if not replace:
         return order, None
     new_order = [replace.get(op, op) for op in order if op not in dropped]
     return new_order, alias
 
 
-class FusedBiasRelu:
-    """Plan step standing in for bias add -> Relu after any other op (a convolution, say):
-    one pass over the data instead of two, and no intermediate array."""
-
-    __slots__ = ("_inputs", "_outputs", "_op_def", "_type", "report_op", "ops")
-
-    def __init__(self, x, bias, add, relu):
-        self._inputs = [x, bias]
-        self._outputs = [relu._outputs[0]]
-        self._type = "_FusedBiasRelu"
-        self.report_op = add
-        self.ops = [add, relu]
-
-        def kernel(op, ctx):
-            from headwater._native import _C
-            return _C.bias_relu
-        self._op_def = _FusedDenseDef(kernel)
-
-    # Error messages about the step name the user's op and the line that created it.
-    @property
-    def name(self):
-        return self.report_op.name
-
-    @property
-    def type(self):
-        return self.report_op.type
-
-    @property
-    def _location(self):
-        return self.report_op._location
-
-
-# Below this many elements the two numpy calls cost less than the native call.
+# Below this many elements the numpy add and relu cost less than the native call.
 _BIAS_RELU_MIN = 4096
-
-
-def _fuse_bias_relu(order, keep, consumers, controlled, pos, replace, dropped, alias):
-    """Adds FusedBiasRelu steps for bias add -> Relu pairs not already part of a dense layer."""
-    from headwater._native import _C
-    if not hasattr(_C, "bias_relu"):
-        return
-    for add in order:
-        if add._type not in _ADD_TYPES or add in dropped or add in replace or add in controlled:
-            continue
-        if add._type == "BiasAdd":
-            fmt = add._attrs.get("data_format")
-            if fmt not in (None, "NHWC", b"NHWC"):
-                continue
-            x, bias = add._inputs
-        else:
-            a, b = add._inputs
-            if _static_dims(b) is not None and len(_static_dims(b)) == 1:
-                x, bias = a, b
-            else:
-                x, bias = b, a
-        dt = x._dtype.base_dtype
-        if dt not in _FLOAT or bias._dtype.base_dtype is not dt:
-            continue
-        xd, bd = _static_dims(x), _static_dims(bias)
-        if bd is None or len(bd) != 1 or x._shape._dims is None or len(x._shape._dims) < 2:
-            continue
-        if x._shape._dims[-1] != bd[0]:
-            continue
-        if xd is not None and _prod(xd) < _BIAS_RELU_MIN:
-            continue
-        t_add = add._outputs[0]
-        if t_add in keep or tuple(t_add._shape._dims or ()) != tuple(x._shape._dims):
-            continue
-        readers = [c for c in consumers.get(t_add, ()) if c._type not in _SHAPE_ONLY]
-        if len(readers) != 1 or readers[0]._type != "Relu" or readers[0] in replace:
-            continue
-        relu = readers[0]
-        at = pos[relu]
-        if any(c is not relu and (c._type not in _SHAPE_ONLY or pos[c] <= at)
-               for c in consumers.get(t_add, ())):
-            continue
-        # The bias is read at the Relu's step instead of the add's: nothing stateful between.
-        if any(_may_write_variables(order[i]) for i in range(pos[add] + 1, at)):
-            continue
-        replace[relu] = FusedBiasRelu(x, bias, add, relu)
-        dropped.add(add)
-        alias[t_add] = relu._outputs[0]
-
-
-def _prod(dims):
-    n = 1
-    for d in dims:
-        n *= d
-    return n
