@@ -661,23 +661,9 @@ def _while_kernel(op, ctx):
     cplan = compile_plan([a["cond_output"]], [], feeds, sub, g)
     bplan = compile_plan(a["body_outputs"], [], feeds, sub, g)
 
-    if a.get("record_history"):
-        # A gradient reads the loop variables each iteration started from (the body runs
-        # again on them in reverse, see _while_grad): the extra last output carries them.
-        def while_recording(*args):
-            if has_max:
-                limit = args[-1]
-                args = args[:-1]
-            vals = list(args[:n])
-            caps = list(args[n:])
-            history = []
-            i = 0
-            while (not has_max or i < limit) and _run_sub(cplan, vals + caps)[0]:
-                history.append(vals)
-                vals = _run_sub(bplan, vals + caps)
-                i += 1
-            return _pytuple(vals) + (history,)
-        return while_recording
+    # A gradient reads the loop variables each iteration started from (the body runs again on
+    # them in reverse, see _while_grad): then they are collected into an extra last output.
+    record = bool(a.get("record_history"))
 
     def while_(*args):
         if has_max:
@@ -685,14 +671,15 @@ def _while_kernel(op, ctx):
             args = args[:-1]
         vals = list(args[:n])
         caps = list(args[n:])
+        history = [] if record else None
         i = 0
-        if has_max:
-            while i < limit and _run_sub(cplan, vals + caps)[0]:
-                vals = _run_sub(bplan, vals + caps)
-                i += 1
-        else:
-            while _run_sub(cplan, vals + caps)[0]:
-                vals = _run_sub(bplan, vals + caps)
+        while (not has_max or i < limit) and _run_sub(cplan, vals + caps)[0]:
+            if record:
+                history.append(vals)
+            vals = _run_sub(bplan, vals + caps)
+            i += 1
+        if record:
+            return _pytuple(vals) + (history,)
         return vals[0] if n == 1 else vals
 
     return while_
@@ -1075,7 +1062,7 @@ def _while_grad(op, *grads):
              + [(caps[j]._dtype.base_dtype, caps[j]._shape) for j in cap_idx])
     attrs = {"context": ctx, "feeds": list(proxies) + list(a["captures"]) + gprox,
              "grad_outputs": gs, "num_var_grads": len(var_idx), "num_captures": len(caps),
-             "num_capture_grads": len(cap_idx), "capture_grad_index": cap_idx,
+             "capture_grad_index": cap_idx,
              "grad_specs": specs, "T": [s[0] for s in specs]}
     gop = _ops._create_op(graph, "WhileGrad", [history] + seeds + caps, attrs, "WhileGrad",
                           None)
