@@ -64,5 +64,18 @@ bool same_layout(const py::array& x, const py::array& y);
 // dtype, as numpy does for "weak" Python scalars.
 bool is_python_scalar(py::handle obj);
 
+// Runs f(), releasing the GIL when the kernel touches at least this many elements: below it,
+// releasing and re-taking the GIL costs more than the work.
+constexpr int64_t kReleaseGilElements = int64_t(1) << 14;
+template <class F>
+void run_releasing_gil(int64_t n, F&& f) {
+  if (n < kReleaseGilElements) {
+    f();
+  } else {
+    py::gil_scoped_release nogil;
+    f();
+  }
+}
+
 }  // namespace bind
 }  // namespace headwater

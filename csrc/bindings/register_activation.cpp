@@ -8,9 +8,6 @@ namespace headwater {
 namespace bind {
 namespace {
 
-// Releasing the GIL costs more than a pass over a few thousand elements.
-constexpr int64_t kReleaseGil = 1 << 14;
-
 template <class T>
 using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
@@ -32,12 +29,7 @@ py::array relu_t(const py::array& xa) {
   const int64_t n = x.size();
   const T* xp = x.data();
   T* op = out.mutable_data();
-  if (n < kReleaseGil) {
-    relu<T>(n, xp, op);
-  } else {
-    py::gil_scoped_release nogil;
-    relu<T>(n, xp, op);
-  }
+  run_releasing_gil(n, [&] { relu<T>(n, xp, op); });
   return std::move(out);
 }
 
@@ -54,12 +46,7 @@ py::array relu_grad_t(const py::array& ga, const py::array& fa) {
   const int64_t n = g.size();
   const T *gp = g.data(), *fp = f.data();
   T* op = out.mutable_data();
-  if (n < kReleaseGil) {
-    relu_grad<T>(n, gp, fp, op);
-  } else {
-    py::gil_scoped_release nogil;
-    relu_grad<T>(n, gp, fp, op);
-  }
+  run_releasing_gil(n, [&] { relu_grad<T>(n, gp, fp, op); });
   return std::move(out);
 }
 
@@ -77,12 +64,7 @@ py::array bias_relu_t(const py::array& xa, const py::array& ba) {
   const int64_t rows = cols > 0 ? x.size() / cols : 0;
   const T *xp = x.data(), *bp = b.data();
   T* op = out.mutable_data();
-  if (x.size() < kReleaseGil) {
-    bias_relu<T>(rows, cols, xp, bp, op);
-  } else {
-    py::gil_scoped_release nogil;
-    bias_relu<T>(rows, cols, xp, bp, op);
-  }
+  run_releasing_gil(x.size(), [&] { bias_relu<T>(rows, cols, xp, bp, op); });
   return std::move(out);
 }
 

@@ -13,8 +13,6 @@ namespace headwater {
 namespace bind {
 namespace {
 
-constexpr int64_t kReleaseGil = 1 << 14;
-
 const std::unordered_map<std::string, FusedOp>& op_names() {
   static const std::unordered_map<std::string, FusedOp> m = {
       {"add", FusedOp::add},       {"sub", FusedOp::sub},         {"mul", FusedOp::mul},
@@ -124,12 +122,7 @@ py::array run(const std::vector<FusedInstr>& prog, std::vector<py::array>& array
     inputs.push_back(in);
   }
   T* o = static_cast<T*>(out.mutable_data());
-  if (n >= kReleaseGil) {
-    py::gil_scoped_release nogil;
-    fused_elementwise<T>(prog, inputs, n, o);
-  } else {
-    fused_elementwise<T>(prog, inputs, n, o);
-  }
+  run_releasing_gil(n, [&] { fused_elementwise<T>(prog, inputs, n, o); });
   return out;
 }
 

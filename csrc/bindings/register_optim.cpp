@@ -41,19 +41,6 @@ const T* grad_buffer(const char* op, py::handle obj, int64_t n) {
   return buffer<T>(op, "grad", obj, &n, false);
 }
 
-// Releasing the GIL costs more than updating a few thousand elements.
-constexpr int64_t kReleaseGil = 1 << 14;
-
-template <class F>
-void run(int64_t n, F&& f) {
-  if (n < kReleaseGil) {
-    f();
-  } else {
-    py::gil_scoped_release nogil;
-    f();
-  }
-}
-
 template <class T>
 void def_all(py::module_& m, const char* suffix) {
   const std::string s = suffix;
@@ -63,7 +50,7 @@ void def_all(py::module_& m, const char* suffix) {
           int64_t n = -1;
           T* v = buffer<T>(op, "var", var, &n);
           const T* d = grad_buffer<T>(op, delta, n);
-          run(n, [&] { apply_gradient_descent<T>(n, v, T(alpha), d); });
+          run_releasing_gil(n, [&] { apply_gradient_descent<T>(n, v, T(alpha), d); });
         },
         "var -= alpha * delta, in place.");
   m.def(("apply_momentum" + s).c_str(),
@@ -74,7 +61,7 @@ void def_all(py::module_& m, const char* suffix) {
           T* v = buffer<T>(op, "var", var, &n);
           T* a = buffer<T>(op, "accum", accum, &n);
           const T* g = grad_buffer<T>(op, grad, n);
-          run(n, [&] { apply_momentum<T>(n, v, a, T(lr), g, T(momentum), nesterov); });
+          run_releasing_gil(n, [&] { apply_momentum<T>(n, v, a, T(lr), g, T(momentum), nesterov); });
         },
         "accum = accum * momentum + grad; var -= lr * accum (Nesterov: lr * (grad + momentum "
         "* accum)), in place.");
@@ -85,7 +72,7 @@ void def_all(py::module_& m, const char* suffix) {
           T* v = buffer<T>(op, "var", var, &n);
           T* a = buffer<T>(op, "accum", accum, &n);
           const T* g = grad_buffer<T>(op, grad, n);
-          run(n, [&] { apply_adagrad<T>(n, v, a, T(lr), g, update_slots); });
+          run_releasing_gil(n, [&] { apply_adagrad<T>(n, v, a, T(lr), g, update_slots); });
         },
         "accum += grad^2; var -= lr * grad / sqrt(accum), in place.");
   m.def(("apply_adadelta" + s).c_str(),
@@ -97,7 +84,7 @@ void def_all(py::module_& m, const char* suffix) {
           T* a = buffer<T>(op, "accum", accum, &n);
           T* u = buffer<T>(op, "accum_update", accum_update, &n);
           const T* g = grad_buffer<T>(op, grad, n);
-          run(n, [&] { apply_adadelta<T>(n, v, a, u, T(lr), T(rho), T(epsilon), g); });
+          run_releasing_gil(n, [&] { apply_adadelta<T>(n, v, a, u, T(lr), T(rho), T(epsilon), g); });
         },
         "Adadelta update, in place.");
   m.def(("apply_rms_prop" + s).c_str(),
@@ -109,7 +96,7 @@ void def_all(py::module_& m, const char* suffix) {
           T* s2 = buffer<T>(op, "ms", ms, &n);
           T* mo = buffer<T>(op, "mom", mom, &n);
           const T* g = grad_buffer<T>(op, grad, n);
-          run(n, [&] {
+          run_releasing_gil(n, [&] {
             apply_rms_prop<T>(n, v, s2, mo, T(lr), T(rho), T(momentum), T(epsilon), g);
           });
         },
@@ -124,7 +111,7 @@ void def_all(py::module_& m, const char* suffix) {
           T* s2 = buffer<T>(op, "ms", ms, &n);
           T* mo = buffer<T>(op, "mom", mom, &n);
           const T* g = grad_buffer<T>(op, grad, n);
-          run(n, [&] {
+          run_releasing_gil(n, [&] {
             apply_centered_rms_prop<T>(n, v, g1, s2, mo, T(lr), T(rho), T(momentum), T(epsilon),
                                        g);
           });
@@ -140,7 +127,7 @@ void def_all(py::module_& m, const char* suffix) {
           T* m1 = buffer<T>(op, "m", mv, &n);
           T* v2 = buffer<T>(op, "v", vv, &n);
           const T* g = grad_buffer<T>(op, grad, n);
-          run(n, [&] {
+          run_releasing_gil(n, [&] {
             apply_adam<T>(n, v, m1, v2, T(beta1_power), T(beta2_power), T(lr), T(beta1),
                           T(beta2), T(epsilon), g, nesterov);
           });

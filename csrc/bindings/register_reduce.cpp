@@ -14,8 +14,6 @@ namespace headwater {
 namespace bind {
 namespace {
 
-constexpr int64_t kReleaseGil = 1 << 14;
-
 // An input viewed as (A, R, B) for a reduction over `axes` (None: all): the reduced axes made
 // one block (moving them to the end, a copy, when they are not), and the output's shape.
 struct Prepared {
@@ -94,15 +92,6 @@ Prepared prepare(py::array x, const std::optional<std::vector<int64_t>>& axes_op
   return p;
 }
 
-template <class F>
-void run_maybe_nogil(int64_t n, F&& f) {
-  if (n < kReleaseGil) {
-    f();
-  } else {
-    py::gil_scoped_release nogil;
-    f();
-  }
-}
 
 template <bool MEAN>
 py::array reduce_py(py::handle x_obj, std::optional<std::vector<int64_t>> axes_opt,
@@ -119,7 +108,7 @@ py::array reduce_py(py::handle x_obj, std::optional<std::vector<int64_t>> axes_o
   const py::dtype dt = x.dtype();
   py::array out(dt, p.out_shape);
   const bool f32 = kind_of(x) == Kind::f32;
-  run_maybe_nogil(x.size(), [&] {
+  run_releasing_gil(x.size(), [&] {
     if (f32) {
       float* o = static_cast<float*>(out.mutable_data());
       reduce_sum<float>(A, R, B, static_cast<const float*>(x.data()), o);
@@ -169,7 +158,7 @@ py::array reduce_value_py(py::handle x_obj, std::optional<std::vector<int64_t>> 
   py::array out(p.x.dtype(), p.out_shape);
   const void* src = p.x.data();
   void* dst = out.mutable_data();
-  run_maybe_nogil(p.x.size(), [&] {
+  run_releasing_gil(p.x.size(), [&] {
     switch (k) {
       case NKind::f32:
         reduce_value<float>(OP, p.A, p.R, p.B, static_cast<const float*>(src),
@@ -215,7 +204,7 @@ py::array arg_py(py::handle x_obj, int64_t axis) {
   py::array out(py::dtype::of<int64_t>(), p.out_shape);
   const void* src = p.x.data();
   int64_t* dst = static_cast<int64_t*>(out.mutable_data());
-  run_maybe_nogil(p.x.size(), [&] {
+  run_releasing_gil(p.x.size(), [&] {
     switch (k) {
       case NKind::f32:
         reduce_arg<float>(MAX, p.A, p.R, p.B, static_cast<const float*>(src), dst);
@@ -246,7 +235,7 @@ py::array logsumexp_py(py::handle x_obj, std::optional<std::vector<int64_t>> axe
   py::array out(p.x.dtype(), p.out_shape);
   const void* src = p.x.data();
   void* dst = out.mutable_data();
-  run_maybe_nogil(p.x.size(), [&] {
+  run_releasing_gil(p.x.size(), [&] {
     if (k == Kind::f32)
       reduce_logsumexp<float>(p.A, p.R, p.B, static_cast<const float*>(src),
                               static_cast<float*>(dst));

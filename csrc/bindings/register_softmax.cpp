@@ -8,8 +8,6 @@ namespace headwater {
 namespace bind {
 namespace {
 
-constexpr int64_t kReleaseGil = 1 << 14;
-
 // C-contiguous float32/float64 array of rank >= `min_rank` (copied if it is not contiguous).
 py::array floats(const char* op, const char* what, py::handle obj, int min_rank) {
   py::array a = as_array(obj);
@@ -44,12 +42,7 @@ py::array softmax_py(py::handle x_obj) {
       f(rows, c, static_cast<const double*>(x.data()), static_cast<double*>(out.mutable_data()));
     }
   };
-  if (x.size() < kReleaseGil) {
-    run();
-  } else {
-    py::gil_scoped_release nogil;
-    run();
-  }
+  run_releasing_gil(x.size(), run);
   return out;
 }
 

@@ -8,8 +8,6 @@ namespace headwater {
 namespace bind {
 namespace {
 
-constexpr int64_t kReleaseGil = 1 << 14;
-
 template <UnaryOp OP>
 py::array unary_py(py::handle x_obj, py::object out_obj) {
   const char* name = unary_op_name(OP);
@@ -42,12 +40,7 @@ py::array unary_py(py::handle x_obj, py::object out_obj) {
       unary<double>(OP, n, static_cast<const double*>(x.data()),
                     static_cast<double*>(out.mutable_data()));
   };
-  if (n < kReleaseGil) {
-    run();
-  } else {
-    py::gil_scoped_release nogil;
-    run();
-  }
+  run_releasing_gil(n, run);
   return out;
 }
 
