@@ -18,6 +18,7 @@ import numpy as np
 
 from headwater.framework import errors
 from headwater.runtime import fusion as _fusion
+from headwater.runtime import schedule as _schedule
 
 _ndarray = np.ndarray
 
@@ -180,7 +181,7 @@ def compile_plan(fetch_tensors, target_ops, feed_tensors, ctx, graph=None):
 def _compile_plan(fetch_tensors, target_ops, feed_tensors, ctx, graph):
     feed_set = set(feed_tensors)
     needed = prune(fetch_tensors, target_ops, feed_set)
-    order = toposort(needed, feed_set, graph)
+    order = _schedule.early_summaries(toposort(needed, feed_set, graph), feed_set)
     fetch_set = set(fetch_tensors)
     keep = fetch_set | feed_set  # never freed inside the plan
     # The steps that run: `order` with dense layers fused (the Plan keeps `order` itself for
