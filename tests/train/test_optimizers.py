@@ -888,14 +888,15 @@ def test_clip_by_average_norm_and_reexports(graph):
 
 def test_native_kernel_used_when_available(graph, monkeypatch):
     """A `headwater._C.apply_<op>_<f32|f64>` function replaces the numpy kernel: called with
-    the op's inputs in TF order (arrays updated in place, scalars as Python floats) followed
-    by the bool attributes."""
+    the op's inputs in TF order (arrays updated in place, scalars as Python floats the first
+    time, then as the numpy scalars they are) followed by the bool attributes."""
     calls = []
 
     class FakeNative:
         @staticmethod
         def apply_momentum_f64(var, accum, lr, grad, momentum, use_nesterov):
-            calls.append((type(lr), type(momentum), use_nesterov, grad.dtype))
+            assert np.ndim(lr) == 0 and np.ndim(momentum) == 0
+            calls.append((float(lr), float(momentum), use_nesterov, grad.dtype))
             accum *= momentum
             accum += grad
             var -= accum * lr
@@ -908,6 +909,28 @@ def test_native_kernel_used_when_available(graph, monkeypatch):
         sess.run(tf.global_variables_initializer())
         sess.run(step)
         sess.run(step)
-        assert calls == [(float, float, False, np.float64)] * 2
+        assert calls == [(0.5, 0.5, False, np.float64)] * 2
         np.testing.assert_allclose(sess.run(w), [1.0 - 0.5 - 0.75, 2.0 - 0.5 - 0.75])
         np.testing.assert_allclose(sess.run(opt.get_slot(w, "momentum")), [1.5, 1.5])
+
+
+def test_native_fast_path_rechecks_after_a_variable_changes_shape(graph):
+    """Repeated updates skip the full checks only while the variable and slots are the arrays
+    checked before: a variable re-assigned to another shape gets the TF error, not a native
+    update over mismatched buffers."""
+    w = tf.Variable(np.ones(4, np.float32), name="w")
+    opt = train.AdamOptimizer(0.1)
+    g = tf.placeholder(tf.float32, [None])
+    step = opt.apply_gradients([(g, w)])
+    grow = tf.assign(w, np.ones(6, np.float32), validate_shape=False)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run(step, {g: np.full(4, 0.5, np.float32)})
+        np.testing.assert_allclose(sess.run(w), 1.0 - 3 * 0.1, rtol=1e-5)
+        with pytest.raises(errors.InvalidArgumentError, match="var and grad do not have the same"):
+            sess.run(step, {g: np.full(5, 0.5, np.float32)})
+        sess.run(grow)
+        with pytest.raises(errors.InvalidArgumentError,
+                           match=r"var and m do not have the same shape\[6\] \[4\]"):
+            sess.run(step, {g: np.full(6, 0.5, np.float32)})

@@ -22,6 +22,8 @@ first, so the vectorized path is the one that runs in practice).
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from headwater._native import _C
@@ -409,10 +411,25 @@ def _dense_kernel(spec):
                     None, None, "var and grad do not have the same shape%s %s"
                     % (_shape_str(shape), _shape_str(grad.shape)))
 
+        # The slot arrays and gradient shape the native update last ran on after the full
+        # checks: while the variables still hold those arrays (an assign may swap them) and
+        # the gradient matches, the hyperparameters go straight to the kernel, which takes
+        # numpy scalars as they come and rejects anything but a scalar.
+        checked = [None, None]
+        same = operator.is_
+
         def apply(*vals):
             arrays = [g() for g in getters]
-            var = arrays[0]
             grad = vals[grad_pos]
+            if checked[0] is not None and type(grad) is np.ndarray and \
+                    grad.shape == checked[1] and grad.dtype == np_dtype and \
+                    grad.flags.c_contiguous and all(map(same, arrays, checked[0])):
+                try:
+                    native(*arrays, *vals, *flags)
+                    return arrays[0]
+                except TypeError:
+                    pass  # a hyperparameter that is not a plain scalar: the full path
+            var = arrays[0]
             if type(grad) is not np.ndarray:
                 grad = np.asarray(grad, dtype=np_dtype)
             check(arrays, grad)
@@ -423,6 +440,7 @@ def _dense_kernel(spec):
                 for i, v in enumerate(vals):
                     args.append(grad if i == grad_pos else float(v))
                 native(*args, *flags)
+                checked[0], checked[1] = arrays, grad.shape
             elif n == 1:
                 # One element: numpy scalar arithmetic in the variable's dtype.
                 idx = (0,) * var.ndim
