@@ -318,6 +318,19 @@ def test_expand_dims_squeeze(g):
     assert shp(pe) == [1, None, 1, 3]
     v, w = run([sp, pe], {p: np.ones((2, 1, 3))})
     assert v.shape == (2, 3) and w.shape == (1, 2, 1, 3)
+    # Unknown rank, constant axis: checked against the fed value's rank at run time.
+    u = tf.placeholder(tf.float32)
+    for axis in (0, 2, -1, -3):
+        val = np.arange(6, dtype=np.float32).reshape(2, 3)
+        np.testing.assert_array_equal(run(tf.expand_dims(u, axis), {u: val}),
+                                      np.expand_dims(val, axis))
+    np.testing.assert_array_equal(run(tf.expand_dims(u, -1), {u: 5.0}), [5.0])
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="Tried to expand dim index -4 for tensor with 2 dimensions"):
+        run(tf.expand_dims(u, -4), {u: np.ones((2, 3), np.float32)})
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="Tried to expand dim index 3 for tensor with 1 dimensions"):
+        run(tf.expand_dims(u, 3), {u: np.ones(3, np.float32)})
     q = tf.placeholder(tf.float32, [None, None])
     with pytest.raises(errors.InvalidArgumentError, match="Can not squeeze dim"):
         run(tf.squeeze(q, [0]), {q: np.ones((2, 1))})

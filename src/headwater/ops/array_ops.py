@@ -1566,6 +1566,22 @@ def _expand_dims_kernel(op, ctx):
         def expand_dims_static(x, a):
             return x.reshape(out_dims)
         return expand_dims_static
+    a_op = op._inputs[1]._op
+    if a_op._type == "Const" and a_op._attrs["value"].size == 1:
+        # A constant axis (the gradients' expand_dims(g, -1)): only the rank is left to check.
+        axis = int(a_op._attrs["value"].reshape(-1)[0])
+        ndarray = np.ndarray
+
+        def expand_dims_const(x, a):
+            s = x.shape if type(x) is ndarray else np.shape(x)
+            r = len(s)
+            ax = axis + r + 1 if axis < 0 else axis
+            if not 0 <= ax <= r:
+                raise errors.InvalidArgumentError(
+                    None, None, "Tried to expand dim index %d for tensor with %d dimensions."
+                    % (axis, r))
+            return np.reshape(x, s[:ax] + (1,) + s[ax:])
+        return expand_dims_const
 
     def expand_dims_(x, a):
         axis = int(np.asarray(a).reshape(-1)[0])
@@ -3106,8 +3122,13 @@ def _broadcast_to_infer(inputs, attrs):
 
 
 def _broadcast_to_kernel(op, ctx):
+    ndarray = np.ndarray
+
     def broadcast_to_(x, s):
-        target = tuple(int(v) for v in np.asarray(s).reshape(-1))
+        if type(s) is ndarray and s.ndim == 1 and s.dtype.kind == "i":
+            target = tuple(s.tolist())
+        else:
+            target = tuple(int(v) for v in np.asarray(s).reshape(-1))
         if type(x) is np.ndarray and x.size == 1 and x.ndim <= len(target):
             # A scalar gradient spread over a batch (every mean loss): np.full is several
             # times cheaper than np.broadcast_to's iterator set-up.

@@ -2792,7 +2792,6 @@ def _mean_grad(op, grad):
     x = op._inputs[0]
     y = op._outputs[0]
     g, _ = _reduction_grad_in(op, grad)
-    g = _broadcast_to_input(g, x)
     n_in, n_out = x._shape.num_elements(), y._shape.num_elements()
     if n_in is not None and n_out is not None:
         factor = _scalar_like(n_in // max(n_out, 1), g)
@@ -2802,7 +2801,9 @@ def _mean_grad(op, grad):
         aops = _array_ops()
         count = floor_div(aops.size(x), maximum(aops.size(y), _int32_const(1)))
         factor = cast(count, g._dtype.base_dtype)
-    return [realdiv(g, factor), None]
+    # Divided before it is spread over the input: the same quotient in every element (TF1
+    # divides after), computed once per output element instead of once per input element.
+    return [_broadcast_to_input(realdiv(g, factor), x), None]
 
 
 def _min_or_max_grad(op, grad):
