@@ -2321,12 +2321,13 @@ def _sum_to_shape_kernel(op, ctx):
     gd = _static_dims(g_t)
     target = _shape_tensor_dims(s_t)
     npdt = _np_dtype(g_t._dtype.base_dtype)
-    # Bias gradients of conv layers sum millions of values: the native sum (threaded,
-    # float64-accumulated, as the Sum op uses for big arrays) instead of numpy's.
+    # Bias gradients sum a batch of rows: the native sum (threaded, float64-accumulated, as
+    # the Sum op uses for big arrays) instead of numpy's. Its call costs a third of numpy's
+    # axis reduction set-up, so it pays from a dense layer's few hundred values on.
     csum = getattr(_C, "reduce_sum", None) if _C is not None else None
     if npdt not in (np.float32, np.float64):
         csum = None
-    big = _C_MIN_ELEMENTS
+    big = 64
 
     def summed(g, axes, ts):
         if csum is not None and type(g) is _ndarray and g.size >= big and g.dtype == npdt:
