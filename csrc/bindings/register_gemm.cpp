@@ -160,6 +160,10 @@ void register_gemm(py::module_& m) {
   m.def(
       "_gemm_force_tile", [](int index) { set_gemm_forced_tile(index); }, py::arg("index"),
       "Test hook: use entry `index` of _gemm_tiles() for every product (-1: choose by shape).");
+  m.def(
+      "_gemm_operand_mode", [](int mode) { set_gemm_operand_mode(mode); }, py::arg("mode"),
+      "Test hook: 0 packs both operands always, 1 reads them in place whenever their layout "
+      "allows, -1 decides by size (the default).");
 }
 
 }  // namespace bind

@@ -51,6 +51,11 @@ struct GemmTable {
 void set_gemm_forced_tile(int index);
 int gemm_forced_tile();
 
+// Test hook for how operands are read: 0 packs both always, 1 reads A and B in place whenever
+// their layout allows, -1 (default) decides by size. Results never depend on it.
+void set_gemm_operand_mode(int mode);
+int gemm_operand_mode();
+
 // The table of the ISA currently selected.
 const GemmTable& gemm_table();
 

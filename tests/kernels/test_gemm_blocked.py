@@ -190,3 +190,81 @@ def test_every_tile_gives_identical_results(isa, m, n):
     outs.append(_C.matmul(a, b, bias=bias, relu=True))
     for o in outs[1:]:
         np.testing.assert_array_equal(o, outs[0])
+
+
+@pytest.fixture(params=[0, 1, -1], ids=["packed", "in_place", "by_size"])
+def operand_mode(request):
+    """How the driver reads A and B: always packed, in place wherever the layout allows, or
+    chosen by size (the default)."""
+    _C._gemm_operand_mode(request.param)
+    try:
+        yield request.param
+    finally:
+        _C._gemm_operand_mode(-1)
+
+
+def layouts(rng, m, k, n, dtype):
+    """(name, a, b, ta, tb): A row-major, column-major (via transpose_a), strided rows,
+    reversed rows, broadcast rows; B row-major, with padded rows, reversed, transposed,
+    broadcast. In place needs unit stride along A's rows or columns and along B's rows."""
+    a = rng.uniform(-1, 1, (m, k)).astype(dtype)
+    b = rng.uniform(-1, 1, (k, n)).astype(dtype)
+    wide_a = np.zeros((m, k + 5), dtype)
+    wide_a[:, :k] = a
+    wide_b = np.zeros((k, n + 7), dtype)
+    wide_b[:, :n] = b
+    yield "rows", a, b, False, False
+    yield "cols", np.ascontiguousarray(a.T), b, True, False
+    yield "padded", wide_a[:, :k], wide_b[:, :n], False, False
+    wide_at = np.zeros((k, m + 3), dtype)
+    wide_at[:, :m] = a.T
+    yield "padded_cols", wide_at[:, :m], b, True, False
+    yield "reversed", a[::-1], b[::-1], False, False
+    yield "b_transposed", a, np.ascontiguousarray(b.T), False, True
+    yield "strided", np.ascontiguousarray(np.repeat(a, 2, axis=1))[:, ::2], b, False, False
+    yield "broadcast", np.broadcast_to(a[:1], (m, k)), np.broadcast_to(b[:1], (k, n)), False, False
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_in_place_operands(isa, dtype, tile, operand_mode):
+    # Whole tiles read A and B where they are, the last partial panels are packed: every edge
+    # of M, N and k blocks, with each layout, must match float64 and be bit-identical to packing.
+    rng = np.random.default_rng(21)
+    mr, nr = tile_edges(dtype, tile)
+    for m in sorted({1, mr - 1, mr, mr + 1, 2 * mr + 3}):
+        for n in sorted({nr - 1, nr, nr + 1, 2 * nr + 5}):
+            for k in (1, 17, 385):
+                bias = rng.uniform(-1, 1, n).astype(dtype)
+                for name, a, b, ta, tb in layouts(rng, m, k, n, dtype):
+                    got = check(a, b, ta, tb, bias=bias, relu=name == "rows")
+                    if operand_mode != 0:
+                        _C._gemm_operand_mode(0)
+                        try:
+                            packed = _C.matmul(a, b, ta, tb, bias=bias, relu=name == "rows")
+                        finally:
+                            _C._gemm_operand_mode(operand_mode)
+                        np.testing.assert_array_equal(got, packed, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,k,n,ta,tb", [(128, 784, 256, False, False), (784, 128, 256, True, False),
+                                         (128, 256, 256, False, True), (256, 128, 256, True, False),
+                                         (131, 300, 97, False, False), (300, 1200, 1000, False, False)])
+def test_in_place_threads_deterministic(isa, dtype, m, k, n, ta, tb, restore_threads):
+    # The training step's shapes (and ones past the size limits, which pack): identical bits for
+    # 1 and 2 threads, across repeated runs, and with packing forced.
+    rng = np.random.default_rng(m + k + n)
+    a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(dtype)
+    b = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(dtype)
+    bias = rng.uniform(-1, 1, n).astype(dtype)
+    outs = []
+    try:
+        for mode in (-1, 0):
+            _C._gemm_operand_mode(mode)
+            for t in (1, 2, 2):
+                _C.set_num_threads(t)
+                outs.append(check(a, b, ta, tb, bias=bias, relu=True))
+    finally:
+        _C._gemm_operand_mode(-1)
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
