@@ -50,12 +50,34 @@ inline void exp_inplace(double* v, int64_t n) {
   for (int64_t j = 0; j < n; ++j) v[j] = std::exp(v[j]);
 }
 
-// e[j] = exp(x[j] - m) and returns their sum.
+// Rows go through exp a block at a time: one call of the vectorised kernel for a block of
+// short rows instead of one per row (its per-call set-up cost more than ten classes' worth of
+// exps). The kernel is elementwise, so the values do not depend on the blocking.
+constexpr int64_t kBlockRows = 64;
+
+// For rows [r0, r1) (at most kBlockRows): m[i] = max of row r0 + i, e = exp(x - m) row-wise.
 template <class T>
-inline T shifted_exp(const T* x, int64_t c, T m, T* e) {
-  for (int64_t j = 0; j < c; ++j) e[j] = x[j] - m;
-  exp_inplace(e, c);
-  return row_sum(e, c);
+inline void shifted_exp_block(const T* x, int64_t r0, int64_t r1, int64_t c, T* e, T* m) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const T* xr = x + r * c;
+    T* er = e + r * c;
+    const T mr = row_max(xr, c);
+    m[r - r0] = mr;
+    for (int64_t j = 0; j < c; ++j) er[j] = xr[j] - mr;
+  }
+  exp_inplace(e + r0 * c, (r1 - r0) * c);
+}
+
+// Calls fn(r, row max, sum of the row's exps) for each row of [r0, r1), with `e` holding the
+// row's exps.
+template <class T, class Fn>
+inline void for_rows_exp(const T* x, int64_t r0, int64_t r1, int64_t c, T* e, Fn fn) {
+  T m[kBlockRows];
+  for (int64_t b0 = r0; b0 < r1; b0 += kBlockRows) {
+    const int64_t b1 = b0 + kBlockRows < r1 ? b0 + kBlockRows : r1;
+    shifted_exp_block(x, b0, b1, c, e, m);
+    for (int64_t r = b0; r < b1; ++r) fn(r, m[r - b0], row_sum(e + r * c, c));
+  }
 }
 
 }  // namespace
@@ -63,25 +85,22 @@ inline T shifted_exp(const T* x, int64_t c, T m, T* e) {
 template <class T>
 void softmax_rows(int64_t rows, int64_t classes, const T* x, T* out) {
   parallel_for(rows, grain_rows(classes), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const T* xr = x + r * classes;
+    for_rows_exp(x, r0, r1, classes, out, [&](int64_t r, T, T s) {
       T* o = out + r * classes;
-      const T s = shifted_exp(xr, classes, row_max(xr, classes), o);
       for (int64_t j = 0; j < classes; ++j) o[j] = o[j] / s;
-    }
+    });
   });
 }
 
 template <class T>
 void log_softmax_rows(int64_t rows, int64_t classes, const T* x, T* out) {
   parallel_for(rows, grain_rows(classes), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
+    for_rows_exp(x, r0, r1, classes, out, [&](int64_t r, T m, T s) {
       const T* xr = x + r * classes;
       T* o = out + r * classes;
-      const T m = row_max(xr, classes);
-      const T lse = std::log(shifted_exp(xr, classes, m, o));
+      const T lse = std::log(s);
       for (int64_t j = 0; j < classes; ++j) o[j] = (xr[j] - m) - lse;
-    }
+    });
   });
 }
 
@@ -89,12 +108,10 @@ template <class T>
 void softmax_xent_rows(int64_t rows, int64_t classes, const T* logits, const T* labels, T* loss,
                        T* backprop) {
   parallel_for(rows, grain_rows(classes), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
+    for_rows_exp(logits, r0, r1, classes, backprop, [&](int64_t r, T m, T s) {
       const T* xr = logits + r * classes;
       const T* lr = labels + r * classes;
       T* b = backprop + r * classes;
-      const T m = row_max(xr, classes);
-      const T s = shifted_exp(xr, classes, m, b);
       const T lse = std::log(s);
       T l = T(0);
       for (int64_t j = 0; j < classes; ++j) {
@@ -102,7 +119,7 @@ void softmax_xent_rows(int64_t rows, int64_t classes, const T* logits, const T* 
         b[j] = b[j] / s - lr[j];
       }
       loss[r] = -l;
-    }
+    });
   });
 }
 
@@ -110,17 +127,15 @@ template <class T, class I>
 void sparse_softmax_xent_rows(int64_t rows, int64_t classes, const T* logits, const I* labels,
                               T* loss, T* backprop) {
   parallel_for(rows, grain_rows(classes), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
+    for_rows_exp(logits, r0, r1, classes, backprop, [&](int64_t r, T m, T s) {
       const T* xr = logits + r * classes;
       T* b = backprop + r * classes;
-      const T m = row_max(xr, classes);
-      const T s = shifted_exp(xr, classes, m, b);
       const T lse = std::log(s);
       for (int64_t j = 0; j < classes; ++j) b[j] = b[j] / s;
       const int64_t t = static_cast<int64_t>(labels[r]);
       loss[r] = -((xr[t] - m) - lse);
       b[t] -= T(1);
-    }
+    });
   });
 }
 

@@ -19,12 +19,15 @@ def tol(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+# Rows 63-65 and 129 straddle the 64-row exp blocks; 20000 x 3 splits over threads too.
 @pytest.mark.parametrize("shape", [(1,), (7,), (3, 1), (5, 10), (100, 10), (2, 3, 33), (0, 4),
-                                   (700, 129)])
+                                   (700, 129), (63, 10), (64, 10), (65, 10), (129, 7),
+                                   (20000, 3)])
 def test_softmax_and_log_softmax(dtype, shape, restore_threads):
     rng = np.random.default_rng(len(shape))
     x = (rng.standard_normal(shape) * 30).astype(dtype)
     want = ref_log_softmax(x)
+    got = []
     for t in (1, 2):
         _C.set_num_threads(t)
         ls = _C.log_softmax(x)
@@ -32,6 +35,10 @@ def test_softmax_and_log_softmax(dtype, shape, restore_threads):
         assert ls.dtype == dtype and ls.shape == x.shape and sm.shape == x.shape
         np.testing.assert_allclose(ls, want, rtol=tol(dtype), atol=tol(dtype) * 100)
         np.testing.assert_allclose(sm, np.exp(want), rtol=tol(dtype), atol=tol(dtype))
+        got.append((ls, sm))
+    # Rows never depend on how they were split between threads or exp blocks.
+    np.testing.assert_array_equal(got[0][0], got[1][0])
+    np.testing.assert_array_equal(got[0][1], got[1][1])
 
 
 def test_softmax_extremes():
@@ -44,7 +51,8 @@ def test_softmax_extremes():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("rows,classes", [(1, 1), (1, 2), (100, 10), (37, 1000), (0, 3)])
+@pytest.mark.parametrize("rows,classes", [(1, 1), (1, 2), (100, 10), (37, 1000), (0, 3),
+                                          (65, 10), (128, 10), (20000, 3)])
 def test_xent(dtype, rows, classes):
     rng = np.random.default_rng(rows + classes)
     x = (rng.standard_normal((rows, classes)) * 5).astype(dtype)
