@@ -145,3 +145,25 @@ def test_float32_odd_lengths_and_nan_lanes(isa, name):
         ref = getattr(_C, name)(np.where(np.isnan(x), 1, x).astype(np.float32))
         np.testing.assert_array_equal(np.isnan(got), np.isnan(x))
         np.testing.assert_array_equal(got[~np.isnan(x)], ref[~np.isnan(x)])
+
+
+def test_tanh_sigmoid_dense_sweep(isa):
+    """tanh and sigmoid over dense float32 sweeps: every reduction interval of n (tanh rounds
+    |x| * 2 log2(e) and sigmoid |x| log2(e) to n and reduce with a one-word ln 2, whose error
+    grows with |n|), a few ulps either side of each interval's edges, and the tails where that
+    error peaks; within 1e-6 relative of float64."""
+    f32 = np.float32
+    edges_t = np.arange(0.5, 30) * np.log(2) / 2
+    edges_s = np.arange(0.5, 127) * np.log(2)
+    ulps = np.arange(-4, 5)
+    near = [np.nextafter(f32(e), f32(np.inf)) * (1 + ulps * 2.0 ** -23) for e in
+            np.concatenate([edges_t, edges_s])]
+    x = np.concatenate([np.linspace(0, 10, 400001), np.geomspace(1e-37, 1, 20001),
+                        np.linspace(80, 87.3, 200001), np.concatenate(near)]).astype(f32)
+    x = np.concatenate([x, -x])
+    x64 = x.astype(np.float64)
+    for name, want in (("tanh", np.tanh(x64)), ("sigmoid", np.exp(-np.logaddexp(0, -x64)))):
+        got = getattr(_C, name)(x).astype(np.float64)
+        ok = np.abs(want) >= np.finfo(f32).tiny
+        rel = np.abs(got[ok] - want[ok]) / np.abs(want[ok])
+        assert rel.max() <= 1e-6, (name, rel.max(), x[ok][rel.argmax()])
