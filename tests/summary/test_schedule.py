@@ -74,10 +74,13 @@ def test_order_moves_only_summaries_and_what_they_alone_need():
         order = [op.name for op in e.plan.ops]
         pos = {n: i for i, n in enumerate(order)}
         update = [n for n in order if g.get_operation_by_name(n).type.startswith("Apply")][0]
-        for name in ("acc", merged.op.name):
+        summary = [n for n in order if g.get_operation_by_name(n).type == "ScalarSummary"][0]
+        for name in ("acc", summary):
             assert pos[name] < pos[update]
+        # The merge only concatenates: it stays where it was created, after the update.
+        assert pos[merged.op.name] > pos[update]
         # Ops no summary needs keep creation order.
-        cone, stack = set(), [merged.op]
+        cone, stack = set(), [t.op for t in merged.op.inputs]
         while stack:
             op = stack.pop()
             if op not in cone:
