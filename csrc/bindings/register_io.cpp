@@ -13,6 +13,10 @@
 #include "bindings/registry.h"
 #include "common/crc32c.h"
 #include "common/side_worker.h"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
 #include "reduce/histogram.h"
 
 namespace py = pybind11;
@@ -121,12 +125,22 @@ py::tuple histogram_summary(
   return py::make_tuple(out_lim, out_cnt, st.min, st.max, st.sum, st.sum_sq);
 }
 
+long current_pid() {
+#if defined(__unix__) || defined(__APPLE__)
+  return static_cast<long>(getpid());
+#else
+  return 1;
+#endif
+}
+
 // A histogram_summary computed on the background thread from a private copy of the values,
 // so the caller may go on (and update the values in place) meanwhile. Whoever claims it
 // first runs it: a caller asking for the result of a job the background thread has not
 // started (busy machine, thread descheduled) runs it itself rather than wait.
 struct HistogramJob {
   std::atomic<int> state{0};  // 0 queued, 1 claimed
+  long pid = 0;               // of the process that submitted it
+  bool computed = false;      // results complete (set before the values are released)
   bool f32 = true;
   std::vector<float> v32;
   std::vector<double> v64;
@@ -165,6 +179,7 @@ struct HistogramJob {
       }
     }
     histogram_set_serial(was_serial);
+    computed = true;
     std::vector<float>().swap(v32);
     std::vector<double>().swap(v64);
     {
@@ -182,6 +197,10 @@ struct HistogramJobHandle {
     HistogramJob& j = *job;
     if (j.claim()) {
       j.run();
+    } else if (!j.done.load(std::memory_order_acquire) && j.pid != current_pid()) {
+      // Forked while the parent's background thread had it: that thread is not here, so
+      // finish it from this process's copy of the job.
+      if (!j.computed) j.run();
     } else if (!j.done.load(std::memory_order_acquire)) {
       py::gil_scoped_release nogil;
       std::unique_lock<std::mutex> lk(j.m);
@@ -204,6 +223,7 @@ HistogramJobHandle histogram_submit(const py::array_t<T, py::array::c_style>& va
                                     const py::array_t<double, py::array::c_style>& limits) {
   if (limits.ndim() != 1) throw py::value_error("histogram_summary: bucket_limits must be 1-D");
   auto job = std::make_shared<HistogramJob>();
+  job->pid = current_pid();
   const size_t n = static_cast<size_t>(values.size());
   const T* x = values.data();
   if (std::is_same<T, float>::value) {
