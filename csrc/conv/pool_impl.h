@@ -59,19 +59,21 @@ inline void max_bwd_block(const Io<T, Tail>& io, const T* p, int64_t rows, int64
   using L = Lanes<T>;
   using reg = typename L::reg;
   if (rows == 2 && cols == 2) {
-    // The common 2x2 window, unrolled with its four values kept in registers.
+    // The common 2x2 window, unrolled. The winner is the last value that replaced the running
+    // maximum (take_max is strict, so ties keep the earlier value, and a NaN, once in, stays):
+    // three compares give it, with no second pass of equality tests against the maximum.
     const reg v0 = io.ld(p), v1 = io.ld(p + cs), v2 = io.ld(p + rs), v3 = io.ld(p + rs + cs);
-    reg m = L::blend(L::take_max(v1, v0), v0, v1);
-    m = L::blend(L::take_max(v2, m), m, v2);
-    m = L::blend(L::take_max(v3, m), m, v3);
+    const typename L::msk k1 = L::take_max(v1, v0);
+    reg m = L::blend(k1, v0, v1);
+    const typename L::msk k2 = L::take_max(v2, m);
+    m = L::blend(k2, m, v2);
+    const typename L::msk k3 = L::take_max(v3, m);
     const reg gv = io.ld(gy);
-    const typename L::msk h0 = L::hit(v0, m);
-    const typename L::msk h1 = L::andnot(h0, L::hit(v1, m));
-    const typename L::msk f1 = L::or_(h0, h1);
-    const typename L::msk h2 = L::andnot(f1, L::hit(v2, m));
-    const typename L::msk h3 = L::andnot(L::or_(f1, h2), L::hit(v3, m));
-    const reg a0 = L::keep(h0, gv), a1 = L::keep(h1, gv), a2 = L::keep(h2, gv),
-              a3 = L::keep(h3, gv);
+    const typename L::msk late = L::or_(k2, k3);
+    const reg a3 = L::keep(k3, gv);
+    const reg a2 = L::keep(L::andnot(k3, k2), gv);
+    const reg a1 = L::keep(L::andnot(late, k1), gv);
+    const reg a0 = L::blend(L::or_(late, k1), gv, L::zero());
     io.st(d, Acc ? L::add(io.ld(d), a0) : a0);
     io.st(d + cs, Acc ? L::add(io.ld(d + cs), a1) : a1);
     io.st(d + rs, Acc ? L::add(io.ld(d + rs), a2) : a2);

@@ -155,3 +155,24 @@ def test_pools_threads_identical(restore_threads):
     for a, b in zip(outs[:2], outs[4:]):
         for u, v in zip(a[1:], b[1:]):
             np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pool_grad_2x2_every_winner_order(isa, dtype):
+    """The unrolled 2x2 backward picks the first maximum from the order in which values
+    replace the running maximum: every pattern of ties, NaNs, infinities and signed zeros over
+    the four window slots, one pattern per channel (and window), against the reference."""
+    vals = np.array([-np.inf, -1.0, -0.0, 0.0, 1.0, np.inf, np.nan])
+    pats = np.array(list(itertools.product(vals, repeat=4)))  # 2401 windows x 4 slots
+    c = 37  # a full vector and a tail on every ISA
+    npos = -(-len(pats) // c)
+    pats = np.concatenate([pats, np.zeros((npos * c - len(pats), 4))])
+    # Window (i, j) of slot order (0, 0), (0, 1), (1, 0), (1, 1), laid out as one image row of
+    # 2x2 tiles: positions along the width, channels innermost.
+    w4 = pats.reshape(npos, c, 2, 2).transpose(2, 0, 3, 1)  # (2, npos, 2, c)
+    x = np.ascontiguousarray(w4.reshape(1, 2, 2 * npos, c)).astype(dtype)
+    dy = np.random.default_rng(5).uniform(0.5, 1.5, (1, 1, npos, c)).astype(dtype)
+    with np.errstate(invalid="ignore"):  # the reference's averages of inf and -inf
+        _, _, dmx, _ = ref_pools(x, (2, 2), (2, 2), (0, 0, 0, 0), dy)
+    np.testing.assert_array_equal(_C.max_pool_grad(x, dy, (2, 2), (2, 2), (0, 0, 0, 0)),
+                                  dmx.astype(dtype))
