@@ -386,8 +386,27 @@ int64_t arg_one_pass_f32(int64_t n, const float* x) {
 }
 #endif
 
+// Short rows (class scores: argmax over 10 logits per example): the sequential strict scan
+// itself. The vector paths pay a fixed lane merge or a second pass that costs more than the row.
+constexpr int64_t kArgScanMax = 32;
+
+template <bool MAX, class T>
+int64_t arg_scan(int64_t n, const T* x) {
+  T best = MAX ? lowest_v<T>() : highest_v<T>();
+  int64_t bidx = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = x[i];
+    if (MAX ? v > best : v < best) {
+      best = v;
+      bidx = i;
+    }
+  }
+  return bidx;
+}
+
 template <bool MAX, class T>
 int64_t arg_contig_dispatch(int64_t n, const T* x) {
+  if (n <= kArgScanMax) return arg_scan<MAX, T>(n, x);
 #if HW_ISA_LEVEL == 2
   if constexpr (sizeof(T) == 4 && T(1) / T(2) != T(0)) {
     return arg_one_pass_f32<MAX>(n, x);

