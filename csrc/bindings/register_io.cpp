@@ -1,22 +1,11 @@
-#include <atomic>
-#include <cmath>
-#include <condition_variable>
 #include <cstring>
-#include <memory>
-#include <mutex>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include <pybind11/numpy.h>
 
 #include "bindings/registry.h"
 #include "common/crc32c.h"
-#include "common/side_worker.h"
-
-#if defined(__unix__) || defined(__APPLE__)
-#include <unistd.h>
-#endif
 #include "reduce/histogram.h"
 
 namespace py = pybind11;
@@ -125,120 +114,6 @@ py::tuple histogram_summary(
   return py::make_tuple(out_lim, out_cnt, st.min, st.max, st.sum, st.sum_sq);
 }
 
-long current_pid() {
-#if defined(__unix__) || defined(__APPLE__)
-  return static_cast<long>(getpid());
-#else
-  return 1;
-#endif
-}
-
-// A histogram_summary computed on the background thread from a private copy of the values,
-// so the caller may go on (and update the values in place) meanwhile. Whoever claims it
-// first runs it: a caller asking for the result of a job the background thread has not
-// started (busy machine, thread descheduled) runs it itself rather than wait.
-struct HistogramJob {
-  std::atomic<int> state{0};  // 0 queued, 1 claimed
-  long pid = 0;               // of the process that submitted it
-  bool computed = false;      // results complete (set before the values are released)
-  bool f32 = true;
-  std::vector<float> v32;
-  std::vector<double> v64;
-  std::vector<double> limits;
-  std::vector<double> kept_lim, kept_cnt;
-  int64_t k = 0;
-  HistogramStats st{};
-  const char* err = nullptr;
-  bool has_nan = false;
-  std::atomic<bool> done{false};
-  std::mutex m;
-  std::condition_variable cv;
-
-  bool claim() {
-    int expected = 0;
-    return state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel);
-  }
-
-  void run() {
-    const bool was_serial = histogram_set_serial(true);
-    const int64_t nl = static_cast<int64_t>(limits.size());
-    const size_t cap = static_cast<size_t>(nl > 0 ? nl : 1);
-    std::vector<int64_t> counts(cap);
-    kept_lim.resize(cap);
-    kept_cnt.resize(cap);
-    err = f32 ? histogram_buckets_f32(v32.data(), static_cast<int64_t>(v32.size()), limits.data(),
-                                      nl, counts.data(), &st)
-              : histogram_buckets_f64(v64.data(), static_cast<int64_t>(v64.size()),
-                                      limits.data(), nl, counts.data(), &st);
-    if (!err) {
-      k = histogram_collapse(counts.data(), limits.data(), nl, kept_lim.data(), kept_cnt.data());
-      // A non-finite sum means a NaN or an infinity among the values; the error names which.
-      if (!std::isfinite(st.sum)) {
-        for (float v : v32) has_nan = has_nan || std::isnan(v);
-        for (double v : v64) has_nan = has_nan || std::isnan(v);
-      }
-    }
-    histogram_set_serial(was_serial);
-    computed = true;
-    std::vector<float>().swap(v32);
-    std::vector<double>().swap(v64);
-    {
-      std::lock_guard<std::mutex> lk(m);
-      done.store(true, std::memory_order_release);
-    }
-    cv.notify_all();
-  }
-};
-
-struct HistogramJobHandle {
-  std::shared_ptr<HistogramJob> job;
-
-  py::tuple result() {
-    HistogramJob& j = *job;
-    if (j.claim()) {
-      j.run();
-    } else if (!j.done.load(std::memory_order_acquire) && j.pid != current_pid()) {
-      // Forked while the parent's background thread had it: that thread is not here, so
-      // finish it from this process's copy of the job.
-      if (!j.computed) j.run();
-    } else if (!j.done.load(std::memory_order_acquire)) {
-      py::gil_scoped_release nogil;
-      std::unique_lock<std::mutex> lk(j.m);
-      j.cv.wait(lk, [&j] { return j.done.load(std::memory_order_acquire); });
-    }
-    if (j.err) throw py::value_error(std::string("histogram_summary: ") + j.err);
-    py::array_t<double> out_lim(static_cast<py::ssize_t>(j.k));
-    py::array_t<double> out_cnt(static_cast<py::ssize_t>(j.k));
-    if (j.k) {
-      std::memcpy(out_lim.mutable_data(), j.kept_lim.data(), static_cast<size_t>(j.k) * 8);
-      std::memcpy(out_cnt.mutable_data(), j.kept_cnt.data(), static_cast<size_t>(j.k) * 8);
-    }
-    return py::make_tuple(out_lim, out_cnt, j.st.min, j.st.max, j.st.sum, j.st.sum_sq,
-                          j.has_nan);
-  }
-};
-
-template <class T>
-HistogramJobHandle histogram_submit(const py::array_t<T, py::array::c_style>& values,
-                                    const py::array_t<double, py::array::c_style>& limits) {
-  if (limits.ndim() != 1) throw py::value_error("histogram_summary: bucket_limits must be 1-D");
-  auto job = std::make_shared<HistogramJob>();
-  job->pid = current_pid();
-  const size_t n = static_cast<size_t>(values.size());
-  const T* x = values.data();
-  if (std::is_same<T, float>::value) {
-    job->v32.assign(reinterpret_cast<const float*>(x), reinterpret_cast<const float*>(x) + n);
-  } else {
-    job->f32 = false;
-    job->v64.assign(reinterpret_cast<const double*>(x), reinterpret_cast<const double*>(x) + n);
-  }
-  job->limits.assign(limits.data(), limits.data() + limits.shape(0));
-  side_submit([job] {
-    if (job->claim()) job->run();
-  });
-  return HistogramJobHandle{job};
-}
-
 void put_u32(char* dst, uint32_t v) {
   for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
 }
@@ -326,30 +201,6 @@ void register_io(py::module_& m) {
         return histogram_summary<double>(values, bucket_limits, &histogram_buckets_f64);
       },
       py::arg("values"), py::arg("bucket_limits"), kSummaryDoc);
-  py::class_<HistogramJobHandle>(m, "_HistogramJob")
-      .def("result", &HistogramJobHandle::result,
-           "Wait for the job; (kept_limits, kept_counts, min, max, sum, sum_sq, has_nan) as "
-           "histogram_summary_f32 returns them, plus whether a NaN was among the values.")
-      .def("done", [](const HistogramJobHandle& h) {
-        return h.job->done.load(std::memory_order_acquire);
-      });
-  static const char* kSubmitDoc =
-      "Copy `values` and compute histogram_summary on a background thread; returns a job "
-      "whose result() waits for it. The caller may change `values` once this returns.";
-  m.def(
-      "histogram_summary_submit_f32",
-      [](const py::array_t<float, py::array::c_style>& values,
-         const py::array_t<double, py::array::c_style>& bucket_limits) {
-        return histogram_submit<float>(values, bucket_limits);
-      },
-      py::arg("values"), py::arg("bucket_limits"), kSubmitDoc);
-  m.def(
-      "histogram_summary_submit_f64",
-      [](const py::array_t<double, py::array::c_style>& values,
-         const py::array_t<double, py::array::c_style>& bucket_limits) {
-        return histogram_submit<double>(values, bucket_limits);
-      },
-      py::arg("values"), py::arg("bucket_limits"), kSubmitDoc);
   m.def(
       "histogram_collapse",
       [](const py::array_t<int64_t, py::array::c_style>& counts,

@@ -299,10 +299,6 @@ Sums pairwise(const T* x, int64_t off, int64_t n, bool avx2) {
   return {a.sum + b.sum, a.sum_sq + b.sum_sq, min_of(a.min, b.min), max_of(a.max, b.max)};
 }
 
-// Set around histograms that overlap the caller's kernels (background jobs): those kernels
-// should keep the pool to themselves.
-thread_local bool t_serial = false;
-
 // Leaves of the pairwise tree no larger than kLeaf, left to right: the unit of parallel work.
 constexpr int64_t kLeaf = 32768;
 
@@ -425,9 +421,7 @@ const char* histogram_impl(const T* x, int64_t n, const double* limits, int64_t 
   // Splitting summary-sized arrays (thousands of values) over the pool measured slower: the
   // workers' wake-up and the per-thread count arrays cost more than the counting saved.
   const int64_t leaf = kLeaf;
-  // One pass over the whole range is the same pairwise tree the leaves are cut from, so the
-  // serial path gives the parallel path's bits.
-  if (n <= leaf || t_serial) {
+  if (n <= leaf) {
     count_any(x, 0, n, ix, counts);
     const Sums t = pairwise(x, 0, n, avx2);
     *st = HistogramStats{t.min, t.max, t.sum, t.sum_sq};
@@ -493,12 +487,6 @@ int64_t histogram_collapse(const int64_t* counts, const double* limits, int64_t 
   }
   if (n > 0 && emitted != n - 1) emit(n - 1);
   return k;
-}
-
-bool histogram_set_serial(bool on) {
-  const bool was = t_serial;
-  t_serial = on;
-  return was;
 }
 
 const char* histogram_buckets_f32(const float* values, int64_t n, const double* limits,

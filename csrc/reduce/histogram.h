@@ -25,10 +25,6 @@ const char* histogram_buckets_f32(const float* values, int64_t n, const double* 
 const char* histogram_buckets_f64(const double* values, int64_t n, const double* limits,
                                   int64_t n_limits, int64_t* counts, HistogramStats* stats);
 
-// Histograms computed on the calling thread run serially while `on` (same results); returns
-// the previous setting.
-bool histogram_set_serial(bool on);
-
 // TensorFlow's encoding of a histogram: the non-empty buckets and the last bucket of each run
 // of empty ones (and always the last bucket). Writes up to n entries to out_limits/out_counts
 // and returns how many.

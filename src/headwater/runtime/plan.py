@@ -187,7 +187,6 @@ def _compile_plan(fetch_tensors, target_ops, feed_tensors, ctx, graph):
     # The steps that run: `order` with dense layers fused (the Plan keeps `order` itself for
     # traced runs, which time every op of the user's graph).
     run_order, alias = _fusion.fuse_dense(order, keep) if _fusion.ENABLED else (order, None)
-    run_order = _schedule.async_histograms(run_order, keep)
     n = len(run_order)
 
     # Liveness in one backward sweep: the first time a value is seen going backwards is its

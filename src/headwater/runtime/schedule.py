@@ -76,33 +76,3 @@ def early_summaries(order, feed_set):
         drain()
     assert len(out) == len(order)
     return out
-
-
-# Tests switch this off to compare against histograms computed in line.
-ASYNC_HISTOGRAMS = True
-
-
-def async_histograms(order, keep):
-    """`order` with each HistogramSummary whose output only merges read (not fetched) replaced
-    by a step that buckets on a background thread; the merge collects the result."""
-    if not ASYNC_HISTOGRAMS or not any(op._type == "HistogramSummary" for op in order):
-        return order
-    users = {}
-    for op in order:
-        for t in op._inputs:
-            users.setdefault(t, []).append(op)
-    out = list(order)
-    for i, op in enumerate(order):
-        if op._type != "HistogramSummary":
-            continue
-        t = op._outputs[0]
-        readers = users.get(t)
-        if t in keep or not readers or any(u._type != "MergeSummary" for u in readers):
-            continue
-        from headwater.runtime.fusion import _FusedStep
-
-        def kernel(step, ctx, h=op):
-            from headwater.summary import summary_ops
-            return summary_ops._histogram_async_kernel(h, ctx)
-        out[i] = _FusedStep("_AsyncHistogram", list(op._inputs), [op], op, kernel)
-    return out

@@ -499,23 +499,16 @@ def _assembled_histogram(arr, tag):
     """Serialized HistogramProto of a non-empty ndarray (native kernel)."""
     dt = arr.dtype
     if dt == _F32:
-        parts = _C.histogram_summary_f32(arr, _default_limits[0])
+        kl, kc, lo, hi, total, total_sq = _C.histogram_summary_f32(arr, _default_limits[0])
     else:
         if dt != _F64:
             arr = arr.astype(np.float64)
-        parts = _C.histogram_summary_f64(arr, _default_limits[0])
-    if not _isfinite(parts[4]):  # NaN/inf in the values, or finite values overflowing the sum
+        kl, kc, lo, hi, total, total_sq = _C.histogram_summary_f64(arr, _default_limits[0])
+    if not _isfinite(total):  # NaN/inf in the values, or finite values overflowing the sum
         flat = arr.ravel()
         if not np.isfinite(flat).all():
             raise _nonfinite_error(flat, tag)
-    return _histogram_from_parts(parts, arr.size)
-
-
-def _histogram_from_parts(parts, size):
-    """Serialized HistogramProto from the native kernel's (kept_limits, kept_counts, min, max,
-    sum, sum_sq[, has_nan]) of `size` finite values."""
-    kl, kc, lo, hi, total, total_sq = parts[:6]
-    num = float(size)
+    num = float(arr.size)
     if lo and hi and total and total_sq:  # proto3 leaves zeros out: then the message decides
         base = _stats_template()(lo, hi, num, total, total_sq)
     else:
@@ -590,82 +583,6 @@ def _histogram_kernel(op, ctx):
 
 
 register_op("HistogramSummary", _histogram_infer, _histogram_kernel)
-
-
-# ---- histograms on the background thread -------------------------------------------------------
-#
-# Plans whose histogram summaries feed only merges (the `merge_all` pattern) run them through
-# `_histogram_async_kernel` (see runtime/schedule.py): the values are copied and bucketed on a
-# background thread while the step goes on, and the merge collects the bytes. Below this many
-# values handing over costs more than bucketing.
-ASYNC_MIN_VALUES = 2048
-
-
-class PendingSummary:
-    """A summary being computed in the background; `x[()]` waits for its serialized bytes
-    (the same access a summary op's 0-d object output answers)."""
-
-    __slots__ = ("_job", "_finish", "_size")
-
-    def __init__(self, job, finish, size):
-        self._job = job
-        self._finish = finish
-        self._size = size
-
-    def __getitem__(self, key):
-        return self._finish(self._job.result(), self._size)
-
-
-def resolve_pending(inputs):
-    """`inputs` with every `PendingSummary` replaced by its 0-d bytes array."""
-    return [_bytes_result(x[()]) if type(x) is PendingSummary else x for x in inputs]
-
-
-def _histogram_async_kernel(op, ctx):
-    sync = _histogram_kernel(op, ctx)
-    static_tag = _const_tag(op._inputs[0])
-    if static_tag is None or _C is None or not hasattr(_C, "histogram_summary_submit_f32") \
-            or not _fast_histogram_ok():
-        return sync
-    Summary = _pb().summary_pb2.Summary
-    limits = _default_limits[0]
-    submit = _C.histogram_summary_submit_f32
-    threads = _C.get_num_threads
-    ndarray = np.ndarray
-    mark = _mark_metadata_free
-    prefixes = {}
-
-    def finish(parts, size):
-        if not _isfinite(parts[4]):
-            # A NaN or an infinity (finite values cannot overflow a float32 histogram's sum).
-            err = errors.InvalidArgumentError(None, None, "%s in summary histogram for: %s" % (
-                "Nan" if parts[6] else "Infinity", static_tag))
-            err._hw_failed_op = op
-            raise err
-        hb = _histogram_from_parts(parts, size)
-        prefix = prefixes.get(len(hb))
-        if prefix is None:
-            pb = Summary()
-            v = pb.value.add()
-            v.tag = static_tag
-            v.histo.MergeFromString(hb)
-            full = pb.SerializeToString()
-            if not full.endswith(hb):
-                mark(full)
-                return full
-            if len(prefixes) >= 256:
-                prefixes.clear()
-            prefix = prefixes[len(hb)] = full[:len(full) - len(hb)]
-        data = prefix + hb
-        mark(data)
-        return data
-
-    def histogram_summary(tag, values):
-        if type(values) is not ndarray or values.dtype != _F32 or \
-                values.size < ASYNC_MIN_VALUES or threads() < 2:
-            return sync(tag, values)  # small, other dtypes, or one thread asked for
-        return PendingSummary(submit(values, limits), finish, values.size)
-    return histogram_summary
 
 
 def histogram(name, values, collections=None, family=None):
@@ -1023,7 +940,6 @@ def _merge_infer(inputs, attrs):
 
 def _merge_general(op, ctx):
     def merge_summary(*inputs):
-        inputs = resolve_pending(inputs)
         Summary = _pb().summary_pb2.Summary
         out = Summary()
         tags = set()
@@ -1090,11 +1006,9 @@ def _merge_kernel(op, ctx):
     # bytes the parse-and-merge path produces.
     ndarray = np.ndarray
 
-    pending = PendingSummary
-
     def merge_summary(*inputs):
         try:
-            pieces = [x[()] for x in inputs if type(x) is ndarray or type(x) is pending]
+            pieces = [x[()] for x in inputs if type(x) is ndarray]
         except IndexError:  # not 0-d: something other than the summary ops' own output
             return general(*inputs)
         if len(pieces) != len(inputs):
