@@ -32,8 +32,7 @@ def early_summaries(order, feed_set):
     index = {op: i for i, op in enumerate(order)}
     deps = {}
     movable = set()
-    # Merges only concatenate bytes: they keep their place (usually last), which also leaves a
-    # background histogram the whole rest of the step to finish before a merge collects it.
+    # Merges only concatenate bytes: they keep their place (usually last).
     stack = [op for op in order if op._type in SUMMARY_TYPES and op._type != "MergeSummary"]
     while stack:
         op = stack.pop()
