@@ -3129,6 +3129,8 @@ def _broadcast_to_kernel(op, ctx):
             target = tuple(s.tolist())
         else:
             target = tuple(int(v) for v in np.asarray(s).reshape(-1))
+        if isinstance(x, np.generic):
+            x = np.asarray(x)  # a numpy scalar (what scalar arithmetic returns)
         if type(x) is np.ndarray and x.size == 1 and x.ndim <= len(target):
             # A scalar gradient spread over a batch (every mean loss): np.full is several
             # times cheaper than np.broadcast_to's iterator set-up.
