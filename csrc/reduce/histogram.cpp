@@ -68,7 +68,9 @@ struct BucketIndex {
   int64_t n = 0;
   std::vector<int32_t> first;  // first[s] = number of edges in slots < s; kSlots + 1 entries
   int max_per_slot = 0;
-  std::vector<Slot32> slots32;  // empty when some float slot holds two edges
+  // Indexed by a float's raw top kSlotBits32 bits (sign, exponent, 4 mantissa bits), so a
+  // lookup needs no key transform; empty when some float slot holds two edges.
+  std::vector<Slot32> slots32;
 };
 
 inline uint32_t key32(float v) {
@@ -107,7 +109,15 @@ void build_index32(BucketIndex* idx) {
     if (start[static_cast<size_t>(s + 1)] - l0 > 1) return;
     slots[static_cast<size_t>(s)] = Slot32{static_cast<int32_t>(l0), ceil_to_float(lim[l0])};
   }
-  idx->slots32 = std::move(slots);
+  // Reorder from key order to raw-bit order: slot s holds the floats whose key is in it.
+  std::vector<Slot32> raw(static_cast<size_t>(kSlots32));
+  for (uint32_t r = 0; r < static_cast<uint32_t>(kSlots32); ++r) {
+    const uint32_t bits = r << kSlotShift32;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    raw[r] = slots[key32(f) >> kSlotShift32];
+  }
+  idx->slots32 = std::move(raw);
 }
 
 std::shared_ptr<const BucketIndex> build_index(const double* limits, int64_t n) {
@@ -347,21 +357,29 @@ void count_range(const T* x, int64_t begin, int64_t end, const BucketIndex& ix, 
   }
 }
 
-// float32 through the float-keyed table. Two count arrays taken in turn keep a run of equal
-// buckets from serialising on one counter; indexes n and n + 1 (+inf) fold into the last.
+// float32 through the raw-bit table: one table load, one float comparison and one increment
+// per value. NaNs are counted too, wherever their slot puts them (no test in the loop);
+// `uncount_nans` takes them out again in the rare call that has any. Two count arrays taken in
+// turn keep a run of equal buckets from serialising on one counter; indexes n and n + 1
+// (+inf, NaN) fold into the last.
+inline uint32_t raw_slot(const float* x, int64_t i) {
+  uint32_t b;
+  std::memcpy(&b, x + i, sizeof b);
+  return b >> kSlotShift32;
+}
+
+inline int64_t f32_bucket(const Slot32* slots, int64_t n, const float* x, int64_t i) {
+  const Slot32 sa = slots[raw_slot(x, i)];
+  const int64_t b = sa.first + (x[i] >= sa.thr);
+  return b < n ? b : n - 1;
+}
+
 void count_f32(const float* x, int64_t begin, int64_t end, const BucketIndex& ix,
                int64_t* counts) {
   const Slot32* slots = ix.slots32.data();
   const int64_t n = ix.n;
   if (end - begin < 2048) {  // clearing and folding the scratch counts would dominate
-    for (int64_t i = begin; i < end; ++i) {
-      const float a = x[i];
-      const Slot32 sa = slots[key32(a) >> kSlotShift32];
-      if (a == a) {
-        const int64_t b = sa.first + (a >= sa.thr);
-        ++counts[b < n ? b : n - 1];
-      }
-    }
+    for (int64_t i = begin; i < end; ++i) ++counts[f32_bucket(slots, n, x, i)];
     return;
   }
   thread_local std::vector<int32_t> scratch;
@@ -370,26 +388,33 @@ void count_f32(const float* x, int64_t begin, int64_t end, const BucketIndex& ix
   int32_t* c1 = c0 + n + 2;
   int64_t i = begin;
   for (; i + 1 < end; i += 2) {
-    const float a = x[i], b = x[i + 1];
-    const Slot32 sa = slots[key32(a) >> kSlotShift32];
-    const Slot32 sb = slots[key32(b) >> kSlotShift32];
-    // NaN compares false, but its slot is arbitrary: leave it uncounted.
-    if (a == a) ++c0[sa.first + (a >= sa.thr)];
-    if (b == b) ++c1[sb.first + (b >= sb.thr)];
+    const Slot32 sa = slots[raw_slot(x, i)];
+    const Slot32 sb = slots[raw_slot(x, i + 1)];
+    ++c0[sa.first + (x[i] >= sa.thr)];
+    ++c1[sb.first + (x[i + 1] >= sb.thr)];
   }
   if (i < end) {
-    const float a = x[i];
-    const Slot32 sa = slots[key32(a) >> kSlotShift32];
-    if (a == a) ++c0[sa.first + (a >= sa.thr)];
+    const Slot32 sa = slots[raw_slot(x, i)];
+    ++c0[sa.first + (x[i] >= sa.thr)];
   }
   for (int64_t j = 0; j < n; ++j) counts[j] += c0[j] + c1[j];
   counts[n - 1] += int64_t{c0[n]} + c1[n] + c0[n + 1] + c1[n + 1];
 }
 
+// Takes back the counts count_f32 gave the NaNs among x[0, len).
+void uncount_nans(const float* x, int64_t len, const BucketIndex& ix, int64_t* counts) {
+  for (int64_t i = 0; i < len; ++i)
+    if (x[i] != x[i]) --counts[f32_bucket(ix.slots32.data(), ix.n, x, i)];
+}
+
+bool uses_f32_table(const BucketIndex& ix, int64_t len) {
+  return !ix.slots32.empty() && len < (int64_t{1} << 30);
+}
+
 // Adds the counts of x[begin, end) to counts.
 template <class T>
 void count_any(const T* x, int64_t begin, int64_t end, const BucketIndex& ix, int64_t* counts) {
-  if (std::is_same<T, float>::value && !ix.slots32.empty() && end - begin < (int64_t{1} << 30)) {
+  if (std::is_same<T, float>::value && uses_f32_table(ix, end - begin)) {
     return count_f32(reinterpret_cast<const float*>(x), begin, end, ix, counts);
   }
   switch (ix.max_per_slot) {
@@ -421,10 +446,16 @@ const char* histogram_impl(const T* x, int64_t n, const double* limits, int64_t 
   // Splitting summary-sized arrays (thousands of values) over the pool measured slower: the
   // workers' wake-up and the per-thread count arrays cost more than the counting saved.
   const int64_t leaf = kLeaf;
+  // A NaN makes the sum NaN; then the NaNs count_f32 counted are taken out again.
+  auto drop_nans = [&] {
+    if (std::is_same<T, float>::value && !ix.slots32.empty() && st->sum != st->sum)
+      uncount_nans(reinterpret_cast<const float*>(x), n, ix, counts);
+  };
   if (n <= leaf) {
     count_any(x, 0, n, ix, counts);
     const Sums t = pairwise(x, 0, n, avx2);
     *st = HistogramStats{t.min, t.max, t.sum, t.sum_sq};
+    drop_nans();
     return nullptr;
   }
 
@@ -458,6 +489,7 @@ const char* histogram_impl(const T* x, int64_t n, const double* limits, int64_t 
   st->sum = combine_leaves(n, leaf, sums.data(), &cursor);
   cursor = 0;
   st->sum_sq = combine_leaves(n, leaf, sums_sq.data(), &cursor);
+  drop_nans();
   return nullptr;
 }
 

@@ -85,6 +85,31 @@ def test_non_finite_values():
     assert counts[-1] == 1 and s == np.inf and hi == np.inf
 
 
+@pytest.mark.parametrize("n", [5, 2047, 2048, 9001, 70001])
+def test_float32_nans_are_not_counted(n):
+    # The float32 loop counts every value and takes NaNs (either sign, any payload) back out.
+    rng = np.random.default_rng(n)
+    v = (rng.standard_normal(n) * 10.0 ** rng.integers(-5, 5, n)).astype(np.float32)
+    bits = v.view(np.uint32)
+    pick = rng.random(n)
+    bits[pick < 0.05] = 0x7FC00000
+    bits[(pick >= 0.05) & (pick < 0.08)] = 0xFFC00001
+    bits[(pick >= 0.08) & (pick < 0.09)] = 0x7F800001  # signalling NaN
+    v[0] = np.nan
+    v[-1] = np.inf
+    with np.errstate(invalid="ignore"):  # the signalling NaN, widened by the reference
+        want = _reference(v)
+    old = _C.get_num_threads()
+    try:
+        for threads in (1, 2):
+            _C.set_num_threads(threads)
+            counts, lo, hi, s, _ = _C.histogram_buckets_f32(v, LIM)
+            np.testing.assert_array_equal(counts, want)
+            assert np.isnan(s) and hi == np.inf
+    finally:
+        _C.set_num_threads(old)
+
+
 @pytest.mark.parametrize("native", [True, False])
 def test_histogram_proto_rejects_non_finite_as_before(native, monkeypatch):
     if not native:
