@@ -103,8 +103,10 @@ def run(quick=False):
         t_f = measure(lambda: _C.max_pool(x, (2, 2), (2, 2), z), repeat=repeat, min_time=min_time)
 
         def both():
-            _C.max_pool(x, (2, 2), (2, 2), z)
-            _C.max_pool_grad(x, dy, (2, 2), (2, 2), z)
+            # The graph's path when it differentiates the pool: the forward records the argmax
+            # and the gradient spreads from it without re-reading x (nn_ops MaxPool/MaxPoolGrad).
+            _, arg = _C.max_pool_argmax(x, (2, 2), (2, 2), z)
+            _C.max_pool_grad_argmax(xs, arg, dy, (2, 2), (2, 2), z)
 
         t_fb = measure(both, repeat=repeat, min_time=min_time)
         row = [label, fmt_time(t_f), fmt_time(t_fb), "-",

@@ -7,6 +7,7 @@
 #include "bindings/registry.h"
 #include "conv/conv.h"
 #include "conv/conv_direct.h"
+#include "conv/pool.h"
 #include "conv/winograd.h"
 
 namespace headwater {
@@ -211,6 +212,57 @@ py::array max_pool_grad_py(py::handle x_obj, py::handle dy_obj, Pair ksize, Pair
   return dx;
 }
 
+py::tuple max_pool_argmax_py(py::handle x_obj, Pair ksize, Pair strides, Pads pads) {
+  const char* op = "max_pool_argmax";
+  py::array x = nhwc(op, "input", x_obj, nullptr);
+  const ConvGeom g =
+      pool_geom(op, x.shape(0), x.shape(1), x.shape(2), x.shape(3), ksize, strides, pads);
+  if (!max_pool_argmax_ok(g)) {
+    throw py::value_error(std::string(op) + ": needs windows that do not overlap (strides >= "
+                          "ksize) of at most 256 elements");
+  }
+  py::array y = new_array(x.dtype(), {g.n, g.oh, g.ow, g.c});
+  py::array arg = new_array(py::dtype::of<uint8_t>(), {g.n, g.oh, g.ow, g.c});
+  const bool f32 = kind_of(x) == Kind::f32;
+  {
+    py::gil_scoped_release nogil;
+    if (f32)
+      max_pool_fwd_argmax<float>(g, cptr<float>(x), ptr<float>(y), ptr<uint8_t>(arg));
+    else
+      max_pool_fwd_argmax<double>(g, cptr<double>(x), ptr<double>(y), ptr<uint8_t>(arg));
+  }
+  return py::make_tuple(y, arg);
+}
+
+py::array max_pool_grad_argmax_py(std::array<int64_t, 4> in, py::handle arg_obj,
+                                  py::handle dy_obj, Pair ksize, Pair strides, Pads pads) {
+  const char* op = "max_pool_grad_argmax";
+  py::array dy = nhwc(op, "grad", dy_obj, nullptr);
+  const ConvGeom g = pool_geom(op, in[0], in[1], in[2], in[3], ksize, strides, pads);
+  check_grad(op, dy, g);
+  if (!max_pool_argmax_ok(g)) {
+    throw py::value_error(std::string(op) + ": needs windows that do not overlap (strides >= "
+                          "ksize) of at most 256 elements");
+  }
+  // The slots index into each window, so an argmax from another geometry could point outside
+  // it: only the exact uint8 array max_pool_argmax returns for this shape is accepted.
+  py::array arg = as_array(arg_obj);
+  if (!arg.dtype().equal(py::dtype::of<uint8_t>()) || arg.ndim() != 4 ||
+      !(arg.flags() & py::array::c_style) || arg.shape(0) != g.n || arg.shape(1) != g.oh ||
+      arg.shape(2) != g.ow || arg.shape(3) != g.c) {
+    throw py::value_error(std::string(op) + ": argmax must be a C-contiguous uint8 array of "
+                          "shape " + dims(g, true) + ", got " + dtype_str(arg) + " " +
+                          shape_str(arg));
+  }
+  py::array dx = new_array(dy.dtype(), {g.n, g.h, g.w, g.c});
+  py::gil_scoped_release nogil;
+  if (kind_of(dy) == Kind::f32)
+    max_pool_bwd_argmax<float>(g, cptr<uint8_t>(arg), cptr<float>(dy), ptr<float>(dx));
+  else
+    max_pool_bwd_argmax<double>(g, cptr<uint8_t>(arg), cptr<double>(dy), ptr<double>(dx));
+  return dx;
+}
+
 py::array avg_pool_grad_py(std::array<int64_t, 4> in, py::handle dy_obj, Pair ksize,
                            Pair strides, Pads pads) {
   const char* op = "avg_pool_grad";
@@ -258,6 +310,13 @@ void register_conv(py::module_& m) {
         "NHWC average pooling over the valid (unpadded) elements of each window.");
   m.def("max_pool_grad", &max_pool_grad_py, py::arg("input"), py::arg("grad"), k, s, p,
         "Gradient of max_pool: each window's gradient goes to its first maximum.");
+  m.def("max_pool_argmax", &max_pool_argmax_py, py::arg("input"), k, s, p,
+        "max_pool that also returns each window's first-maximum slot (i * cols + j in the "
+        "window's valid rows x cols) as a uint8 array of the output's shape, for "
+        "max_pool_grad_argmax. Windows must not overlap and hold at most 256 elements.");
+  m.def("max_pool_grad_argmax", &max_pool_grad_argmax_py, py::arg("input_sizes"),
+        py::arg("argmax"), py::arg("grad"), k, s, p,
+        "max_pool_grad from the argmax max_pool_argmax returned (the input is not needed).");
   m.def("avg_pool_grad", &avg_pool_grad_py, py::arg("input_sizes"), py::arg("grad"), k, s, p,
         "Gradient of avg_pool with respect to an input of shape `input_sizes`.");
 }

@@ -8,6 +8,7 @@
 #include "common/isa.h"
 #include "common/thread_pool.h"
 #include "conv/conv.h"
+#include "conv/pool.h"
 #include "conv/pool_kernels.h"
 
 namespace headwater {
@@ -114,11 +115,28 @@ void avg_pool_bwd(const ConvGeom& g, const T* dy, T* dx) {
   run_bwd(g, dx, [&](int64_t r0, int64_t r1, bool acc) { fn(g, dy, dx, r0, r1, acc); });
 }
 
-#define HW_INSTANTIATE(T)                                                 \
-  template void max_pool_fwd<T>(const ConvGeom&, const T*, T*);           \
-  template void max_pool_bwd<T>(const ConvGeom&, const T*, const T*, T*); \
-  template void avg_pool_fwd<T>(const ConvGeom&, const T*, T*);           \
-  template void avg_pool_bwd<T>(const ConvGeom&, const T*, T*);
+bool max_pool_argmax_ok(const ConvGeom& g) { return disjoint(g) && g.kh * g.kw <= 256; }
+
+template <class T>
+void max_pool_fwd_argmax(const ConvGeom& g, const T* x, T* y, uint8_t* arg) {
+  const auto fn = fns<T>().max_fwd_arg;
+  claim(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { fn(g, x, y, arg, r0, r1); });
+}
+
+template <class T>
+void max_pool_bwd_argmax(const ConvGeom& g, const uint8_t* arg, const T* dy, T* dx) {
+  const auto fn = fns<T>().max_bwd_arg;
+  // Disjoint windows (max_pool_argmax_ok), so run_bwd never asks for accumulation.
+  run_bwd(g, dx, [&](int64_t r0, int64_t r1, bool) { fn(g, arg, dy, dx, r0, r1); });
+}
+
+#define HW_INSTANTIATE(T)                                                              \
+  template void max_pool_fwd<T>(const ConvGeom&, const T*, T*);                        \
+  template void max_pool_bwd<T>(const ConvGeom&, const T*, const T*, T*);              \
+  template void avg_pool_fwd<T>(const ConvGeom&, const T*, T*);                        \
+  template void avg_pool_bwd<T>(const ConvGeom&, const T*, T*);                        \
+  template void max_pool_fwd_argmax<T>(const ConvGeom&, const T*, T*, uint8_t*);       \
+  template void max_pool_bwd_argmax<T>(const ConvGeom&, const uint8_t*, const T*, T*);
 HW_INSTANTIATE(float)
 HW_INSTANTIATE(double)
 #undef HW_INSTANTIATE

@@ -176,3 +176,42 @@ def test_max_pool_grad_2x2_every_winner_order(isa, dtype):
         _, _, dmx, _ = ref_pools(x, (2, 2), (2, 2), (0, 0, 0, 0), dy)
     np.testing.assert_array_equal(_C.max_pool_grad(x, dy, (2, 2), (2, 2), (0, 0, 0, 0)),
                                   dmx.astype(dtype))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pool_argmax_matches_recomputed(isa, restore_threads, threads, dtype):
+    """max_pool_argmax / max_pool_grad_argmax give exactly max_pool / max_pool_grad on every
+    case whose windows do not overlap, NaNs and ties included; the slots index the window."""
+    _C.set_num_threads(threads)
+    rng = np.random.default_rng(11)
+    cases = [c for c in CASES if c[5][0] >= c[4][0] and c[5][1] >= c[4][1]]
+    cases += [(2, 9, 8, 35, (3, 3), (3, 3), (1, 2, 0, 1)), (1, 40, 40, 3, (16, 16), (16, 16),
+                                                          (0, 0, 0, 0))]
+    assert len(cases) > 10
+    for n, h, w, c, k, s, pads in cases:
+        x = rng.integers(-3, 4, (n, h, w, c)).astype(dtype)
+        x[rng.random(x.shape) < 0.05] = np.nan
+        y, arg = _C.max_pool_argmax(x, k, s, pads)
+        np.testing.assert_array_equal(y, _C.max_pool(x, k, s, pads))
+        assert arg.dtype == np.uint8 and arg.shape == y.shape
+        assert arg.size == 0 or arg.max() < k[0] * k[1]
+        dy = rng.uniform(-1, 1, y.shape).astype(dtype)
+        np.testing.assert_array_equal(_C.max_pool_grad_argmax(x.shape, arg, dy, k, s, pads),
+                                      _C.max_pool_grad(x, dy, k, s, pads))
+
+
+def test_max_pool_argmax_rejects():
+    x = np.zeros((1, 4, 4, 2), np.float32)
+    with pytest.raises(ValueError, match="windows that do not overlap"):
+        _C.max_pool_argmax(x, (2, 2), (1, 1))
+    with pytest.raises(ValueError, match="at most 256"):
+        _C.max_pool_argmax(np.zeros((1, 17, 17, 1), np.float32), (17, 17), (17, 17))
+    _, arg = _C.max_pool_argmax(x, (2, 2), (2, 2))
+    dy = np.ones((1, 2, 2, 2), np.float32)
+    with pytest.raises(ValueError, match="argmax must be a C-contiguous uint8 array of shape"):
+        _C.max_pool_grad_argmax(x.shape, arg.astype(np.int32), dy, (2, 2), (2, 2))
+    with pytest.raises(ValueError, match="argmax must be"):
+        _C.max_pool_grad_argmax(x.shape, arg, dy[:, :, :1], (2, 2), (2, 3))
+    with pytest.raises(ValueError, match="grad has shape"):
+        _C.max_pool_grad_argmax(x.shape, arg, dy[:, :1], (2, 2), (2, 2))

@@ -484,6 +484,46 @@ def test_max_pool_gradient_goes_to_first_maximum():
                                       [[0, 2, 0], [1, 0, 0], [0, 1, 0]])
 
 
+def test_max_pool_gradient_uses_forward_argmax(monkeypatch):
+    """With a MaxPoolGrad in the graph, the native MaxPool records its argmax and the gradient
+    spreads from it (x is not re-read); the result equals the recomputing path, fed or fetched
+    outputs and NCHW included, and a y the forward did not produce falls back."""
+    if nn_ops._native("max_pool_argmax") is None:
+        pytest.skip("native core not built")
+    used = []
+    recall = nn_ops._recall_argmax
+
+    def spy(x, y, geom):
+        arg = recall(x, y, geom)
+        used.append(arg is not None)
+        return arg
+    monkeypatch.setattr(nn_ops, "_recall_argmax", spy)
+    rs = np.random.RandomState(0)
+    xv = rs.randint(-3, 4, (3, 9, 7, 19)).astype(np.float32)  # ties, odd sizes, SAME padding
+    gv = rs.uniform(-1, 1, (3, 5, 4, 19)).astype(np.float32)
+    want = nn_ops._max_pool_grad(xv, gv, nn_ops._Geom(
+        {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "SAME"}))
+    with tf.Graph().as_default(), tf.Session() as s:
+        x = tf.placeholder(tf.float32, [None, 9, 7, 19])
+        y = nn.max_pool(x, 2, 2, "SAME")
+        (d,) = tf.gradients(y, x, grad_ys=tf.constant(gv))
+        np.testing.assert_array_equal(s.run(d, {x: xv}), want)
+        assert used == [True]
+        yv, dv = s.run([y, d], {x: xv})  # the fetched output keeps its workspace alive
+        np.testing.assert_array_equal(dv, want)
+        # y fed instead of computed: no workspace for it, the argmax is recomputed from x.
+        np.testing.assert_array_equal(s.run(d, {x: xv, y: yv.copy()}), want)
+        assert used == [True, True, False]
+    assert not nn_ops._POOL_ARGMAX or all(e[0]() is not None for e in
+                                          nn_ops._POOL_ARGMAX.values())
+    with tf.Graph().as_default(), tf.Session() as s:
+        x = tf.constant(xv.transpose(0, 3, 1, 2))
+        (d,) = tf.gradients(nn.max_pool(x, [1, 1, 2, 2], [1, 1, 2, 2], "SAME",
+                                        data_format="NCHW"), x,
+                            grad_ys=tf.constant(gv.transpose(0, 3, 1, 2)))
+        np.testing.assert_array_equal(s.run(d), want.transpose(0, 3, 1, 2))
+
+
 def test_top_k_gradient_scatters_into_indices():
     with tf.Graph().as_default(), tf.Session() as s:
         x = tf.constant(np.array([[1.0, 5.0, 3.0, 5.0], [0.0, -1.0, 2.0, 1.0]]))

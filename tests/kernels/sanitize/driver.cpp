@@ -12,6 +12,7 @@
 #include "common/isa.h"
 #include "common/thread_pool.h"
 #include "conv/conv.h"
+#include "conv/pool.h"
 #include "conv/winograd.h"
 #include "elementwise/activation.h"
 #include "elementwise/fused.h"
@@ -95,6 +96,14 @@ static void run_conv_pool() {
       max_pool_bwd<T>(p, x.data(), py.data(), dx.data());
       avg_pool_fwd<T>(p, x.data(), py.data());
       avg_pool_bwd<T>(p, py.data(), dx.data());
+      if (max_pool_argmax_ok(p)) {
+        std::vector<T> py2(py.size()), dx2(dx.size());
+        std::vector<uint8_t> arg(py.size());
+        max_pool_fwd_argmax<T>(p, x.data(), py2.data(), arg.data());
+        max_pool_bwd_argmax<T>(p, arg.data(), py.data(), dx2.data());
+        max_pool_bwd<T>(p, x.data(), py.data(), dx.data());
+        if (dx2 != dx && failures++ < 10) std::printf("max_pool_bwd_argmax differs\n");
+      }
     }
   }
 }
