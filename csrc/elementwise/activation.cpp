@@ -7,7 +7,7 @@ namespace headwater {
 namespace {
 
 // Memory-bound: below this many elements a second thread costs more than it streams.
-constexpr int64_t kGrain = int64_t(1) << 15;
+constexpr int64_t kGrain = int64_t(1) << 14;
 
 const ActivationTable* table() {
   return HW_ISA_TABLE(current_isa(), kActivationTable);
