@@ -5,6 +5,7 @@
 
 #include "common/isa.h"
 #include "common/thread_pool.h"
+#include "elementwise/claim.h"
 #include "elementwise/unary.h"
 
 namespace headwater {
@@ -124,18 +125,16 @@ void fused_elementwise(const std::vector<FusedInstr>& prog,
   }
 
   const int64_t blocks = (n + kFusedBlock - 1) / kFusedBlock;
-  auto run_blocks = [&](std::atomic<int64_t>* next, int64_t b_begin, int64_t b_end) {
+  // Runs blocks [b_begin, b_end), then (with `next`) whatever chunks of blocks it can claim.
+  auto run_blocks = [&](std::atomic<int64_t>* next, int64_t parts, int64_t b_begin,
+                        int64_t b_end) {
     // Per-thread register buffers: kFusedMaxRegs blocks (at most 128 KiB for double).
     std::vector<T> scratch(static_cast<size_t>(kFusedMaxRegs * kFusedBlock));
     Reg<T> r[kFusedMaxRegs];
-    for (;;) {
-      int64_t b;
-      if (next != nullptr) {
-        b = next->fetch_add(1, std::memory_order_relaxed);
-        if (b >= blocks) break;
-      } else {
-        if (b_begin >= b_end) break;
-        b = b_begin++;
+    for (int64_t b = b_begin;; ++b) {
+      if (b >= b_end) {
+        // Eight blocks at least per claim (see claim.h).
+        if (next == nullptr || !claim_guided(*next, blocks, 8, parts, &b, &b_end)) break;
       }
       const int64_t i0 = b * kFusedBlock;
       const int64_t len = n - i0 < kFusedBlock ? n - i0 : kFusedBlock;
@@ -174,13 +173,13 @@ void fused_elementwise(const std::vector<FusedInstr>& prog,
     }
   };
   if (n < kParallelMin) {
-    run_blocks(nullptr, 0, blocks);
+    run_blocks(nullptr, 1, 0, blocks);
     return;
   }
-  // Blocks claimed from a shared counter (see unary.cpp): a late worker just takes fewer.
+  // Chunks of blocks claimed from a shared counter (claim.h): a late worker just takes fewer.
   std::atomic<int64_t> next{0};
   const int64_t parts = blocks < get_num_threads() ? blocks : get_num_threads();
-  parallel_for(parts, 1, [&](int64_t, int64_t) { run_blocks(&next, 0, 0); });
+  parallel_for(parts, 1, [&](int64_t, int64_t) { run_blocks(&next, parts, 0, 0); });
 }
 
 template void fused_elementwise<float>(const std::vector<FusedInstr>&,

@@ -4,11 +4,13 @@
 
 #include "common/isa.h"
 #include "common/thread_pool.h"
+#include "elementwise/claim.h"
 
 namespace headwater {
 namespace {
 
-// Blocks handed to threads: whole vectors, so no element changes path with the split.
+// Work is handed out in multiples of kBlock elements: whole vectors, so no element changes
+// path with the split.
 constexpr int64_t kBlock = 4096;
 constexpr int64_t kParallelMin = int64_t(1) << 16;
 
@@ -54,19 +56,14 @@ void unary(UnaryOp op, int64_t n, const T* x, T* y) {
     fn(n, x, y);
     return;
   }
-  // Blocks are claimed from a shared counter rather than split in fixed halves: on a shared
-  // machine a worker often starts tens of microseconds late, and the caller then simply takes
-  // more blocks. Every element is computed the same way whoever takes its block.
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  // Chunks are claimed from a shared counter (claim.h) rather than split in fixed halves. Every
+  // element is computed the same way whoever takes its chunk.
+  const int64_t threads = get_num_threads();
+  const int64_t parts = (n + kBlock - 1) / kBlock < threads ? (n + kBlock - 1) / kBlock : threads;
   std::atomic<int64_t> next{0};
-  const int64_t parts = blocks < get_num_threads() ? blocks : get_num_threads();
   parallel_for(parts, 1, [&](int64_t, int64_t) {
-    for (;;) {
-      const int64_t b = next.fetch_add(1, std::memory_order_relaxed);
-      if (b >= blocks) break;
-      const int64_t i0 = b * kBlock, i1 = i0 + kBlock < n ? i0 + kBlock : n;
-      fn(i1 - i0, x + i0, y + i0);
-    }
+    int64_t i0, i1;
+    while (claim_guided(next, n, kBlock, parts, &i0, &i1)) fn(i1 - i0, x + i0, y + i0);
   });
 }
 

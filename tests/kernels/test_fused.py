@@ -189,3 +189,18 @@ def test_errors():
         _C.fused_elementwise([("add", 2, 0, 1)], [x, np.ones(3, np.float32)])
     with pytest.raises(ValueError, match="out must be a writable C-contiguous"):
         _C.fused_elementwise([("neg", 1, 0)], [x], np.empty(5, np.float32))
+
+
+def test_threaded_chunks_cover_everything(restore_threads, rng):
+    """Chunks of blocks claimed by the threads cover every block once: the threaded result
+    equals the program run on pieces small enough to stay on the calling thread."""
+    n = 3 * 65536 + 517
+    x = rng.standard_normal(n).astype(np.float32)
+    prog = [("exp", 1, 0), ("mul", 2, 1, 0), ("relu", 3, 2)]
+    pieces = np.concatenate([_C.fused_elementwise(prog, [x[i:i + 5000]])
+                             for i in range(0, n, 5000)])
+    for t in (1, 2, 3):
+        _C.set_num_threads(t)
+        out = np.full_like(x, np.nan)
+        _C.fused_elementwise(prog, [x], out)
+        np.testing.assert_array_equal(out, pieces)
