@@ -1,5 +1,6 @@
 """Training-step benchmark: the Getting Started linear regression and a 784-256-256-10 ReLU
-MLP with Adam (batch 128), headwater vs TensorFlow 1.x graph mode in the same run.
+MLP with Adam (batch 128), headwater vs TensorFlow 1.x graph mode (and PyTorch eager, when
+importable) in the same run.
 
 TensorFlow runs in a subprocess from the interpreter named by HEADWATER_BENCH_TF_PYTHON (or
 this one, if it can import tensorflow).
@@ -98,6 +99,62 @@ def _run_tf(quick):
     return version, res
 
 
+def _run_torch(quick):
+    """The same two loops in PyTorch eager mode (the issue quotes it for the MLP), when torch
+    is importable by this interpreter: (version, results) or (None, {}). In a subprocess, so
+    torch's OpenMP threads, which keep spinning after its ops, cannot slow later benchmarks."""
+    code = ("import sys, json; sys.path.insert(0, %r); import bench_train as b; "
+            "print('RESULT', json.dumps(b.torch_workload(%r)))"
+            % (os.path.dirname(os.path.abspath(__file__)), quick))
+    try:
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=1200)
+    except (OSError, subprocess.SubprocessError):
+        return None, {}
+    for line in r.stdout.splitlines():
+        if line.startswith("RESULT "):
+            res = json.loads(line.split(" ", 1)[1])
+            return res.pop("version"), res
+    return None, {}
+
+
+def torch_workload(quick=False):
+    try:
+        import torch
+    except ImportError:
+        return {}
+    torch.manual_seed(0)
+    out = {}
+    W = torch.tensor([.3], requires_grad=True)
+    b = torch.tensor([-.3], requires_grad=True)
+    x = torch.tensor([1., 2., 3., 4.])
+    y = torch.tensor([0., -1., -2., -3.])
+    opt = torch.optim.SGD([W, b], lr=0.01)
+
+    def linreg():
+        opt.zero_grad()
+        loss = ((W * x + b - y) ** 2).sum()
+        loss.backward()
+        opt.step()
+    out["linreg_step_us"] = _median_us(linreg, 200 if quick else 2000)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                                torch.nn.Linear(256, 256), torch.nn.ReLU(),
+                                torch.nn.Linear(256, 10))
+    adam = torch.optim.Adam(model.parameters(), lr=1e-3)
+    rng = np.random.default_rng(0)
+    xs = torch.from_numpy(rng.random((128, 784), dtype=np.float32))
+    ys = torch.from_numpy(rng.integers(0, 10, 128))
+    lossf = torch.nn.CrossEntropyLoss()
+
+    def mlp():
+        adam.zero_grad()
+        lossf(model(xs), ys).backward()
+        adam.step()
+    out["mlp_adam_step_us"] = _median_us(mlp, 10 if quick else 100)
+    out["version"] = torch.__version__
+    return out
+
+
 ROWS = [
     ("linreg_step_us", "Getting Started linear regression, one GD step", "≥ 5× faster than TF1"),
     ("mlp_adam_step_us", "784-256-256-10 ReLU MLP, Adam, batch 128, one step", "≤ 1000 µs"),
@@ -109,14 +166,24 @@ def run(quick=False):
 
     hw = workload(headwater, quick)
     version, tfr = (None, None) if quick else _run_tf(quick)
-    lines = ["| training step | target | headwater µs | TensorFlow %s µs | TF / headwater |"
-             % (version or "(not installed)"), "|---|---|---:|---:|---:|"]
+    tv, tor = _run_torch(quick)
+    head = ("| training step | target | headwater µs | TensorFlow %s µs | TF / headwater |"
+            % (version or "(not installed)"))
+    rule = "|---|---|---:|---:|---:|"
+    if tv:
+        head += " PyTorch %s eager µs | PyTorch / headwater |" % tv
+        rule += "---:|---:|"
+    lines = [head, rule]
     for key, label, target in ROWS:
         a = hw[key]
         b = tfr.get(key) if tfr else None
-        lines.append("| %s | %s | %.1f | %s | %s |" % (
+        row = "| %s | %s | %.1f | %s | %s |" % (
             label, target, a, "n/a" if b is None else "%.1f" % b,
-            "%.1f×" % (b / a) if b else ""))
+            "%.1f×" % (b / a) if b else "")
+        if tv:
+            c = tor[key]
+            row += " %.1f | %.1f× |" % (c, c / a)
+        lines.append(row)
     return [("Training steps (median of 7 repeats)", "\n".join(lines))]
 
 
