@@ -64,7 +64,8 @@ def test_tile_edges(isa, dtype, tile):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("k", [127, 128, 129, 255, 257, 383, 384, 385, 769, 1031])
+@pytest.mark.parametrize("k", [127, 128, 129, 255, 257, 383, 384, 385, 511, 513, 769, 1024,
+                               1025, 1031, 2049])
 def test_k_blocks(isa, dtype, k, tile):
     rng = np.random.default_rng(k)
     a = rng.uniform(-1, 1, (29, k)).astype(dtype)
