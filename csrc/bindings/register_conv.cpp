@@ -1,6 +1,7 @@
 #include <pybind11/stl.h>
 
 #include <array>
+#include <cstdint>
 #include <string>
 
 #include "bindings/common.h"
@@ -234,6 +235,19 @@ py::tuple max_pool_argmax_py(py::handle x_obj, Pair ksize, Pair strides, Pads pa
   return py::make_tuple(y, arg);
 }
 
+// A C-contiguous array whose data starts on a 64-byte boundary (a view into a slightly larger
+// one), so that the streaming stores of max_pool_bwd_argmax line up with whole vectors.
+py::array new_array_aligned64(const py::dtype& dt, const std::vector<py::ssize_t>& shape) {
+  py::ssize_t total = 1;
+  for (py::ssize_t d : shape) total *= d;
+  const py::ssize_t item = dt.itemsize();
+  py::array big(dt, std::vector<py::ssize_t>{total + 64 / item});
+  const auto addr = reinterpret_cast<std::uintptr_t>(big.data());
+  const py::ssize_t off = static_cast<py::ssize_t>((64 - addr % 64) % 64) / item;
+  py::array flat = big[py::slice(off, off + total, 1)];
+  return flat.attr("reshape")(py::tuple(py::cast(shape)));
+}
+
 py::array max_pool_grad_argmax_py(std::array<int64_t, 4> in, py::handle arg_obj,
                                   py::handle dy_obj, Pair ksize, Pair strides, Pads pads) {
   const char* op = "max_pool_grad_argmax";
@@ -254,7 +268,7 @@ py::array max_pool_grad_argmax_py(std::array<int64_t, 4> in, py::handle arg_obj,
                           "shape " + dims(g, true) + ", got " + dtype_str(arg) + " " +
                           shape_str(arg));
   }
-  py::array dx = new_array(dy.dtype(), {g.n, g.h, g.w, g.c});
+  py::array dx = new_array_aligned64(dy.dtype(), {g.n, g.h, g.w, g.c});
   py::gil_scoped_release nogil;
   if (kind_of(dy) == Kind::f32)
     max_pool_bwd_argmax<float>(g, cptr<uint8_t>(arg), cptr<float>(dy), ptr<float>(dx));

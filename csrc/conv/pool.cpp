@@ -123,11 +123,17 @@ void max_pool_fwd_argmax(const ConvGeom& g, const T* x, T* y, uint8_t* arg) {
   claim(g.n * g.oh, row_grain(g), [&](int64_t r0, int64_t r1) { fn(g, x, y, arg, r0, r1); });
 }
 
+// A gradient this large is not going to stay in cache for its consumer anyway (more than a
+// core's share of a 32 MB L3 once its inputs are counted), so it is streamed out without first
+// reading every line into the cache.
+constexpr int64_t kStreamBytes = int64_t(8) << 20;
+
 template <class T>
 void max_pool_bwd_argmax(const ConvGeom& g, const uint8_t* arg, const T* dy, T* dx) {
   const auto fn = fns<T>().max_bwd_arg;
+  const bool stream = g.n * g.h * g.w * g.c * int64_t(sizeof(T)) >= kStreamBytes;
   // Disjoint windows (max_pool_argmax_ok), so run_bwd never asks for accumulation.
-  run_bwd(g, dx, [&](int64_t r0, int64_t r1, bool) { fn(g, arg, dy, dx, r0, r1); });
+  run_bwd(g, dx, [&](int64_t r0, int64_t r1, bool) { fn(g, arg, dy, dx, r0, r1, stream); });
 }
 
 #define HW_INSTANTIATE(T)                                                              \

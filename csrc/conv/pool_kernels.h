@@ -19,10 +19,11 @@ struct PoolFns {
   void (*avg_bwd)(const ConvGeom&, const T* dy, T* dx, int64_t r0, int64_t r1, bool acc);
   // max_fwd that also writes each window's first-maximum slot (0 .. kh*kw - 1) to arg, one
   // byte per output element; max_bwd from those slots, for windows that do not overlap (each
-  // window position of dx stored, as max_bwd with acc false).
+  // window position of dx stored, as max_bwd with acc false; `stream`: with non-temporal
+  // stores where aligned, fenced before returning).
   void (*max_fwd_arg)(const ConvGeom&, const T* x, T* y, uint8_t* arg, int64_t r0, int64_t r1);
   void (*max_bwd_arg)(const ConvGeom&, const uint8_t* arg, const T* dy, T* dx, int64_t r0,
-                      int64_t r1);
+                      int64_t r1, bool stream);
 };
 
 struct PoolTable {

@@ -215,3 +215,21 @@ def test_max_pool_argmax_rejects():
         _C.max_pool_grad_argmax(x.shape, arg, dy[:, :, :1], (2, 2), (2, 3))
     with pytest.raises(ValueError, match="grad has shape"):
         _C.max_pool_grad_argmax(x.shape, arg, dy[:, :1], (2, 2), (2, 2))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pool_grad_argmax_streamed(isa, restore_threads, dtype):
+    """Gradients of 8 MB and more are written with streaming stores (aligned full vectors;
+    tails and odd offsets stored normally): same values as the recomputing path, 1 and 2
+    threads, a channel tail, SAME padding at the bottom/right."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 181, 183, 35)).astype(dtype)  # >= 18 MB
+    k, s, pads = (2, 2), (2, 2), (0, 1, 0, 1)
+    assert x.nbytes >= 8 << 20
+    for t in (1, 2):
+        _C.set_num_threads(t)
+        y, arg = _C.max_pool_argmax(x, k, s, pads)
+        dy = rng.standard_normal(y.shape).astype(dtype)
+        dx = _C.max_pool_grad_argmax(x.shape, arg, dy, k, s, pads)
+        assert dx.flags.c_contiguous and dx.flags.writeable
+        np.testing.assert_array_equal(dx, _C.max_pool_grad(x, dy, k, s, pads))
