@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 
 #include "common/isa.h"
 #include "common/thread_pool.h"
@@ -125,16 +126,21 @@ void fused_elementwise(const std::vector<FusedInstr>& prog,
   }
 
   const int64_t blocks = (n + kFusedBlock - 1) / kFusedBlock;
+  int64_t nregs = nin;
+  for (const FusedInstr& in : prog) nregs = in.dst + 1 > nregs ? in.dst + 1 : nregs;
   // Runs blocks [b_begin, b_end), then (with `next`) whatever chunks of blocks it can claim.
   auto run_blocks = [&](std::atomic<int64_t>* next, int64_t parts, int64_t b_begin,
                         int64_t b_end) {
-    // Per-thread register buffers: kFusedMaxRegs blocks (at most 128 KiB for double).
-    std::vector<T> scratch(static_cast<size_t>(kFusedMaxRegs * kFusedBlock));
+    // Per-thread register buffers, one block for each register the program uses, left
+    // uninitialised (every register is written before it is read): zeroing kFusedMaxRegs
+    // blocks (64 KiB for float) took a few microseconds per thread and call.
+    std::unique_ptr<T[]> scratch(new T[static_cast<size_t>(nregs * kFusedBlock)]);
     Reg<T> r[kFusedMaxRegs];
     for (int64_t b = b_begin;; ++b) {
       if (b >= b_end) {
-        // Eight blocks at least per claim (see claim.h).
-        if (next == nullptr || !claim_guided(*next, blocks, 8, parts, &b, &b_end)) break;
+        // At least 4096 elements per claim (see claim.h).
+        const int64_t unit = (4095 + kFusedBlock) / kFusedBlock;
+        if (next == nullptr || !claim_guided(*next, blocks, unit, parts, &b, &b_end)) break;
       }
       const int64_t i0 = b * kFusedBlock;
       const int64_t len = n - i0 < kFusedBlock ? n - i0 : kFusedBlock;
@@ -148,7 +154,7 @@ void fused_elementwise(const std::vector<FusedInstr>& prog,
           r[i] = Reg<T>{in.data + i0 % in.len, false};  // the block lies within one repeat
         } else if (in.kind == FusedInputKind::row) {
           // Copy the block's stretch of the repeated row, run by run.
-          T* buf = scratch.data() + static_cast<size_t>(i) * kFusedBlock;
+          T* buf = scratch.get() + static_cast<size_t>(i) * kFusedBlock;
           int64_t done = 0, pos = i0 % in.len;
           while (done < len) {
             const int64_t take = in.len - pos < len - done ? in.len - pos : len - done;
@@ -166,7 +172,7 @@ void fused_elementwise(const std::vector<FusedInstr>& prog,
           continue;
         }
         T* dst = j + 1 == nprog ? out + i0
-                                : scratch.data() + static_cast<size_t>(in.dst) * kFusedBlock;
+                                : scratch.get() + static_cast<size_t>(in.dst) * kFusedBlock;
         k.run(in, len, r, dst);
         r[in.dst] = Reg<T>{dst, false};
       }

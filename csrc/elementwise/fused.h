@@ -24,7 +24,10 @@ enum class FusedOp : int {
 constexpr int kNumFusedBinary = 6;
 constexpr int kNumFusedSimpleUnary = 5;  // neg .. sqrt
 constexpr int kFusedMaxRegs = 32;
-constexpr int64_t kFusedBlock = 512;
+// 1024: a quarter faster than 256 and 8% faster than 512 on the dense-layer chain (the fixed
+// cost per block and instruction is amortised), while the few registers a chain uses stay in
+// L1 (2048 spilled out of it: 30% slower).
+constexpr int64_t kFusedBlock = 1024;
 
 inline bool fused_is_binary(FusedOp op) { return static_cast<int>(op) < 10; }
 inline bool fused_is_unary(FusedOp op) {
