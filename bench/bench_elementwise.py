@@ -1,5 +1,13 @@
 """Elementwise add/mul: headwater._C against numpy (and torch/tensorflow when importable);
-the fused chain relu(x*w+b)*0.5 against numpy, torch and TensorFlow 1.x graph mode."""
+the fused chain relu(x*w+b)*0.5 against numpy, torch and TensorFlow 1.x graph mode. PyTorch is
+timed in a subprocess: its OpenMP threads keep spinning after each op and, in the same process,
+slowed whichever library ran next (and were slowed by ours) by up to 50x on this 2-core
+machine."""
+
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 
@@ -20,10 +28,6 @@ QUICK_CASES = CASES[:3]
 
 
 def _framework_fns(name, mod, op, a, b):
-    if name == "torch":
-        ta, tb = mod.from_numpy(a), mod.from_numpy(b)
-        f = mod.add if op == "add" else mod.mul
-        return lambda: f(ta, tb)
     if name == "tensorflow":
         ta, tb = mod.constant(a), mod.constant(b)
         f = mod.add if op == "add" else mod.multiply
@@ -31,34 +35,101 @@ def _framework_fns(name, mod, op, a, b):
     raise ValueError(name)
 
 
-def run(quick=False):
+def _binary_arrays(quick, dtype):
+    """Inputs of run()'s rows, in order, rebuilt identically in the torch subprocess."""
     rng = np.random.default_rng(0)
-    frameworks = optional_frameworks()
+    for d in (np.float32,) if quick else (np.float32, np.float64):
+        for op in ("add", "mul"):
+            for label, sa, sb in QUICK_CASES if quick else CASES:
+                a = rng.standard_normal(sa).astype(d)
+                b = rng.standard_normal(sb).astype(d)
+                if d == dtype:
+                    yield op, label, a, b
+
+
+def _fused_arrays():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1024, 1024)).astype(np.float32)
+    w = rng.standard_normal(1024).astype(np.float32)
+    b = rng.standard_normal(1024).astype(np.float32)
+    return x, w, b
+
+
+def torch_timings(quick=False):
+    """Median seconds per call of torch's versions of the rows ("dtype op label" -> s, and
+    "fused" for its best eager form of the chain, into out=)."""
+    import torch
+
+    from _harness import measure as _measure
+
+    repeat = 3 if quick else 9
+    min_time = 0.005 if quick else 0.1
+    res = {}
+    for dtype in (np.float32,) if quick else (np.float32, np.float64):
+        for op, label, a, b in _binary_arrays(quick, dtype):
+            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+            f = torch.add if op == "add" else torch.mul
+            res[f"{np.dtype(dtype).name} {op} {label}"] = _measure(
+                lambda: f(ta, tb), repeat=repeat, min_time=min_time)
+    tx, tw, tb = (torch.from_numpy(a) for a in _fused_arrays())
+    tout = torch.empty_like(tx)
+
+    def torch_best():
+        torch.addcmul(tb, tx, tw, out=tout)
+        torch.relu_(tout)
+        tout.mul_(0.5)
+
+    res["fused"] = _measure(torch_best, repeat=repeat, min_time=min_time)
+    return res
+
+
+def _run_torch(quick):
+    if "torch" not in dict(optional_frameworks()):
+        return {}
+    code = ("import sys, json; sys.path.insert(0, %r); import bench_elementwise as b; "
+            "print('RESULT', json.dumps(b.torch_timings(%r)))"
+            % (os.path.dirname(os.path.abspath(__file__)), quick))
+    try:
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=1200)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    for line in r.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line.split(" ", 1)[1])
+    sys.stderr.write("torch timings failed:\n" + r.stderr[-2000:] + "\n")
+    return {}
+
+
+def run(quick=False):
+    frameworks = [(n, m) for n, m in optional_frameworks() if n != "torch"]
+    torch_t = _run_torch(quick)
     repeat = 3 if quick else 9
     min_time = 0.005 if quick else 0.1
     out = []
     for dtype in (np.float32,) if quick else (np.float32, np.float64):
         header = ["op", "shape", "headwater", "numpy", "numpy / headwater"]
-        for name, _ in frameworks:
+        names = (["torch"] if torch_t else []) + [name for name, _ in frameworks]
+        for name in names:
             header += [name, f"{name} / headwater"]
         rows = []
-        for op in ("add", "mul"):
-            for label, sa, sb in QUICK_CASES if quick else CASES:
-                a = rng.standard_normal(sa).astype(dtype)
-                b = rng.standard_normal(sb).astype(dtype)
-                hw_fn = getattr(_C, op)
-                np_fn = np.add if op == "add" else np.multiply
-                t_hw = measure(lambda: hw_fn(a, b), repeat=repeat, min_time=min_time)
-                t_np = measure(lambda: np_fn(a, b), repeat=repeat, min_time=min_time)
-                row = [op, label, fmt_time(t_hw), fmt_time(t_np), fmt_ratio(t_np / t_hw)]
-                for name, mod in frameworks:
-                    t_fw = measure(_framework_fns(name, mod, op, a, b), repeat=repeat,
-                                   min_time=min_time)
-                    row += [fmt_time(t_fw), fmt_ratio(t_fw / t_hw)]
-                rows.append(row)
+        for op, label, a, b in _binary_arrays(quick, dtype):
+            hw_fn = getattr(_C, op)
+            np_fn = np.add if op == "add" else np.multiply
+            t_hw = measure(lambda: hw_fn(a, b), repeat=repeat, min_time=min_time)
+            t_np = measure(lambda: np_fn(a, b), repeat=repeat, min_time=min_time)
+            row = [op, label, fmt_time(t_hw), fmt_time(t_np), fmt_ratio(t_np / t_hw)]
+            if torch_t:
+                t_t = torch_t.get(f"{np.dtype(dtype).name} {op} {label}")
+                row += [fmt_time(t_t), fmt_ratio(t_t / t_hw)] if t_t else ["-", "-"]
+            for name, mod in frameworks:
+                t_fw = measure(_framework_fns(name, mod, op, a, b), repeat=repeat,
+                               min_time=min_time)
+                row += [fmt_time(t_fw), fmt_ratio(t_fw / t_hw)]
+            rows.append(row)
         title = f"Elementwise, {np.dtype(dtype).name} (ratio > 1: headwater is faster)"
         out.append((title, table(header, rows)))
-    out.append(run_fused(quick))
+    out.append(run_fused(quick, torch_t.get("fused")))
     return out
 
 
@@ -88,15 +159,13 @@ print(json.dumps({"fused": t}))
 '''
 
 
-def run_fused(quick=False):
+def run_fused(quick=False, t_torch=None):
     """The fused chain on 1M float32: headwater writes into out= in one pass; numpy's best is
-    four ufunc passes into out=."""
-    rng = np.random.default_rng(0)
+    four ufunc passes into out=; torch's best eager form (addcmul, relu_, mul_ into out=) is
+    timed by torch_timings in a subprocess and passed in."""
     repeat = 3 if quick else 9
     min_time = 0.005 if quick else 0.1
-    x = rng.standard_normal((1024, 1024)).astype(np.float32)
-    w = rng.standard_normal(1024).astype(np.float32)
-    b = rng.standard_normal(1024).astype(np.float32)
+    x, w, b = _fused_arrays()
     out = np.empty_like(x)
     half = np.float32(0.5)
 
@@ -117,19 +186,9 @@ def run_fused(quick=False):
               "numpy / headwater", "numpy (allocating)"]
     row = ["relu(x*w+b)*0.5", fmt_time(t_hw), f"{x.size / t_hw / 1e9:.2f}", fmt_time(t_np),
            fmt_ratio(t_np / t_hw), fmt_time(t_na)]
-    torch = dict(optional_frameworks()).get("torch")
-    if torch is not None:
-        tx, tw, tb = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
-        tout = torch.empty_like(tx)
-
-        def torch_best():
-            torch.addcmul(tb, tx, tw, out=tout)
-            torch.relu_(tout)
-            tout.mul_(0.5)
-
-        t_t = measure(torch_best, repeat=repeat, min_time=min_time)
+    if t_torch:
         header += ["torch (out=)", "torch / headwater"]
-        row += [fmt_time(t_t), fmt_ratio(t_t / t_hw)]
+        row += [fmt_time(t_torch), fmt_ratio(t_torch / t_hw)]
     tf_res = None if quick else run_tf(_TF_FUSED, {"repeat": repeat})
     if tf_res is not None:
         header += ["TF 1.x graph", "TF / headwater"]
