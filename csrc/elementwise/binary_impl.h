@@ -36,9 +36,57 @@ struct DivOp {
 // broadcast across the run.
 enum class Pattern { vv, sv, vs };
 
+#if HW_ISA_LEVEL == 2
+// 256-bit registers for these loops on AVX-512 machines. They are load/store bound, and numpy's
+// arrays are only 16-byte aligned, so every 64-byte store straddles two cache lines against
+// every other 32-byte one: on Zen 4, 1M-element add/mul with out= ran ~7% faster this way (two
+// threads; an aligned-store 512-bit loop gained half of that). Masked tails as in Vec.
+template <class T>
+struct Half;
+template <>
+struct Half<float> {
+  static constexpr int W = 8;
+  static constexpr bool kMasked = true;
+  using reg = __m256;
+  static __mmask8 mask(int64_t n) { return static_cast<__mmask8>((1u << n) - 1u); }
+  static reg load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, reg a) { _mm256_storeu_ps(p, a); }
+  static reg load_partial(const float* p, int64_t n) { return _mm256_maskz_loadu_ps(mask(n), p); }
+  static void store_partial(float* p, int64_t n, reg a) { _mm256_mask_storeu_ps(p, mask(n), a); }
+  static reg set1(float x) { return _mm256_set1_ps(x); }
+  static reg zero() { return _mm256_setzero_ps(); }
+  static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+  static reg sub(reg a, reg b) { return _mm256_sub_ps(a, b); }
+  static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
+  static reg div(reg a, reg b) { return _mm256_div_ps(a, b); }
+};
+template <>
+struct Half<double> {
+  static constexpr int W = 4;
+  static constexpr bool kMasked = true;
+  using reg = __m256d;
+  static __mmask8 mask(int64_t n) { return static_cast<__mmask8>((1u << n) - 1u); }
+  static reg load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, reg a) { _mm256_storeu_pd(p, a); }
+  static reg load_partial(const double* p, int64_t n) { return _mm256_maskz_loadu_pd(mask(n), p); }
+  static void store_partial(double* p, int64_t n, reg a) { _mm256_mask_storeu_pd(p, mask(n), a); }
+  static reg set1(double x) { return _mm256_set1_pd(x); }
+  static reg zero() { return _mm256_setzero_pd(); }
+  static reg add(reg a, reg b) { return _mm256_add_pd(a, b); }
+  static reg sub(reg a, reg b) { return _mm256_sub_pd(a, b); }
+  static reg mul(reg a, reg b) { return _mm256_mul_pd(a, b); }
+  static reg div(reg a, reg b) { return _mm256_div_pd(a, b); }
+};
+template <class T>
+using LoopVec = Half<T>;
+#else
+template <class T>
+using LoopVec = Vec<T>;
+#endif
+
 template <class Op, Pattern P, class T>
 inline void contiguous_loop(int64_t n, const T* a, const T* b, T* out) {
-  using V = Vec<T>;
+  using V = LoopVec<T>;
   constexpr int64_t W = V::W;
   using reg = typename V::reg;
   const reg as = P == Pattern::sv ? V::set1(*a) : V::zero();
