@@ -7,7 +7,9 @@ with one thread per core (numpy releases the GIL while copying). A binary op mov
 element (two reads, one write), a copy 8; bandwidths compare bytes per second.
 """
 
+import json
 import os
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,10 +29,43 @@ def _threaded_copy(dst, src, pool, parts):
         f.result()
 
 
-def _torch_out(mod, op, a, b, o):
-    ta, tb, to = mod.from_numpy(a), mod.from_numpy(b), mod.from_numpy(o)
-    f = mod.add if op == "add" else mod.mul
-    return lambda: f(ta, tb, out=to)
+def _arrays_1m():
+    rng = np.random.default_rng(1)
+    n1 = 1 << 20
+    return (rng.standard_normal(n1).astype(np.float32), rng.standard_normal(n1).astype(np.float32))
+
+
+def torch_timings(quick=False):
+    """Seconds per call of torch.add / torch.mul into out= on the 1M rows' arrays."""
+    import torch
+
+    repeat = 3 if quick else 11
+    min_time = 0.005 if quick else 0.1
+    a, b = _arrays_1m()
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    to = torch.empty_like(ta)
+    return {op: measure(lambda f=f: f(ta, tb, out=to), repeat=repeat, min_time=min_time)
+            for op, f in (("add", torch.add), ("mul", torch.mul))}
+
+
+def _run_torch(quick):
+    # In a subprocess: torch's OpenMP threads keep spinning after each op and would slow the
+    # headwater and numpy timings of this process (and be slowed by its pool).
+    if "torch" not in dict(optional_frameworks()):
+        return None
+    code = ("import sys, json; sys.path.insert(0, %r); import bench_bandwidth as b; "
+            "print('RESULT', json.dumps(b.torch_timings(%r)))"
+            % (os.path.dirname(os.path.abspath(__file__)), quick))
+    try:
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=600)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in r.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line.split(" ", 1)[1])
+    sys.stderr.write("torch timings failed:\n" + r.stderr[-2000:] + "\n")
+    return None
 
 
 def run(quick=False):
@@ -38,7 +73,7 @@ def run(quick=False):
     repeat = 3 if quick else 11
     min_time = 0.005 if quick else 0.1
     threads = _C.get_num_threads()
-    frameworks = [(n, m) for n, m in optional_frameworks() if n == "torch"]
+    torch_t = _run_torch(quick)
     rows = []
     n16 = (1 << 20) if quick else (1 << 24)
     src = rng.standard_normal(n16).astype(np.float32)
@@ -67,11 +102,9 @@ def run(quick=False):
             % label, table(["operation", "time", "GB/s", "% of copy bandwidth"], bw_rows))]
 
     header = ["op, 1M float32, out=", "headwater", "numpy", "numpy / headwater"]
-    for name, _ in frameworks:
-        header += [name, "%s / headwater" % name]
-    n1 = 1 << 20
-    a = rng.standard_normal(n1).astype(np.float32)
-    b = rng.standard_normal(n1).astype(np.float32)
+    if torch_t:
+        header += ["torch (subprocess)", "torch / headwater"]
+    a, b = _arrays_1m()
     o = np.empty_like(a)
     for op in ("add", "mul"):
         f = getattr(_C, op)
@@ -79,9 +112,8 @@ def run(quick=False):
         t_hw = measure(lambda: f(a, b, o), repeat=repeat, min_time=min_time)
         t_np = measure(lambda: npf(a, b, out=o), repeat=repeat, min_time=min_time)
         row = [op, fmt_time(t_hw), fmt_time(t_np), fmt_ratio(t_np / t_hw)]
-        for name, mod in frameworks:
-            t_fw = measure(_torch_out(mod, op, a, b, o), repeat=repeat, min_time=min_time)
-            row += [fmt_time(t_fw), fmt_ratio(t_fw / t_hw)]
+        if torch_t:
+            row += [fmt_time(torch_t[op]), fmt_ratio(torch_t[op] / t_hw)]
         rows.append(row)
     out.append(("Binary ops on 1M float32 with out= (ratio > 1: headwater is faster)",
                 table(header, rows)))
