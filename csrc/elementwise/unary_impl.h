@@ -195,17 +195,21 @@ constexpr float kRoundMagic = 12582912.0f;
 // degree-5 minimax polynomial for e^r (relative error 1.1e-7 before rounding), then the exact
 // scale by 2^n (scalef: overflow gives inf, deep underflow 0, denormals rounded once).
 // 11 vector instructions in all, no integer work.
-inline f exp_clamped(f x) {
-  const f n = F::round(F::mul(x, F::set1(kLog2e)));
-  f r = F::fma(n, F::set1(-kLn2Hi), x);
-  r = F::fma(n, F::set1(-kLn2Lo), r);
+// e^r for the reduced argument (shared by exp and sigmoid).
+inline f exp_poly(f r) {
   f p = F::set1(8.312049321830273e-3f);
   p = F::fma(p, r, F::set1(4.189449921250343e-2f));
   p = F::fma(p, r, F::set1(1.6667133569717407e-1f));
   p = F::fma(p, r, F::set1(4.999920129776001e-1f));
   p = F::fma(p, r, F::set1(1.0f));
-  p = F::fma(p, r, F::set1(1.0f));
-  return F::scalef(p, n);
+  return F::fma(p, r, F::set1(1.0f));
+}
+
+inline f exp_clamped(f x) {
+  const f n = F::round(F::mul(x, F::set1(kLog2e)));
+  f r = F::fma(n, F::set1(-kLn2Hi), x);
+  r = F::fma(n, F::set1(-kLn2Lo), r);
+  return F::scalef(exp_poly(r), n);
 }
 
 // e^x: beyond |x| = 104 the result is inf or 0 anyway, so one clamp covers +-inf.
@@ -309,13 +313,7 @@ inline f sigmoid_f(f x) {
   const f a = F::neg_clamp_abs(x, F::set1(104.0f));
   const f n = F::sub(F::fma(a, F::set1(kLog2e), F::set1(kRoundMagic)), F::set1(kRoundMagic));
   const f r = F::fma(n, F::set1(-kLn2), a);
-  f p = F::set1(8.312049321830273e-3f);
-  p = F::fma(p, r, F::set1(4.189449921250343e-2f));
-  p = F::fma(p, r, F::set1(1.6667133569717407e-1f));
-  p = F::fma(p, r, F::set1(4.999920129776001e-1f));
-  p = F::fma(p, r, F::set1(1.0f));
-  p = F::fma(p, r, F::set1(1.0f));
-  const f e = F::scalef(p, n);
+  const f e = F::scalef(exp_poly(r), n);
   const f num = F::select(F::lt(x, F::set1(0.0f)), F::set1(1.0f), e);
   return F::div(num, F::add(F::set1(1.0f), e));
 }
