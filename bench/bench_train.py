@@ -114,7 +114,8 @@ def _run_torch(quick):
     for line in r.stdout.splitlines():
         if line.startswith("RESULT "):
             res = json.loads(line.split(" ", 1)[1])
-            return res.pop("version"), res
+            if "version" in res:  # {} when torch is not installed
+                return res.pop("version"), res
     return None, {}
 
 
