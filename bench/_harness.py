@@ -6,7 +6,11 @@ after warm-up, and every ratio compares libraries measured in the same process a
 """
 
 import gc
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 
@@ -79,6 +83,27 @@ def optional_frameworks():
     except Exception:  # noqa: BLE001
         pass
     return found
+
+
+def in_subprocess(module, call, timeout=1200):
+    """What `call` (an expression calling a function of bench module `module`, e.g.
+    ``"torch_timings(True)"``) returns, JSON-decoded, run by this interpreter in a fresh
+    process; None if that fails. PyTorch is timed this way: its OpenMP threads keep spinning
+    after each op and, in one process, slowed whatever ran next (and were slowed by our pool)
+    by up to 50x on a 2-core machine."""
+    code = ("import sys, json; sys.path.insert(0, %r); import %s as b; "
+            "print('RESULT', json.dumps(b.%s))"
+            % (os.path.dirname(os.path.abspath(__file__)), module, call))
+    try:
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=timeout)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in r.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line.split(" ", 1)[1])
+    sys.stderr.write("%s.%s failed in a subprocess:\n%s\n" % (module, call, r.stderr[-2000:]))
+    return None
 
 
 def machine_summary():

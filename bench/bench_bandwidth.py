@@ -7,9 +7,7 @@ with one thread per core (numpy releases the GIL while copying). A binary op mov
 element (two reads, one write), a copy 8; bandwidths compare bytes per second.
 """
 
-import json
 import os
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,7 +15,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _harness import fmt_ratio, fmt_time, measure, optional_frameworks, table  # noqa: E402
+from _harness import (fmt_ratio, fmt_time, in_subprocess, measure,  # noqa: E402
+                      optional_frameworks, table)
 
 from headwater import _C  # noqa: E402
 
@@ -49,23 +48,9 @@ def torch_timings(quick=False):
 
 
 def _run_torch(quick):
-    # In a subprocess: torch's OpenMP threads keep spinning after each op and would slow the
-    # headwater and numpy timings of this process (and be slowed by its pool).
     if "torch" not in dict(optional_frameworks()):
         return None
-    code = ("import sys, json; sys.path.insert(0, %r); import bench_bandwidth as b; "
-            "print('RESULT', json.dumps(b.torch_timings(%r)))"
-            % (os.path.dirname(os.path.abspath(__file__)), quick))
-    try:
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           timeout=600)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    for line in r.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line.split(" ", 1)[1])
-    sys.stderr.write("torch timings failed:\n" + r.stderr[-2000:] + "\n")
-    return None
+    return in_subprocess("bench_bandwidth", "torch_timings(%r)" % quick)
 
 
 def run(quick=False):

@@ -4,14 +4,10 @@ timed in a subprocess: its OpenMP threads keep spinning after each op and, in th
 slowed whichever library ran next (and were slowed by ours) by up to 50x on this 2-core
 machine."""
 
-import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 
-from _harness import fmt_ratio, fmt_time, measure, optional_frameworks, table
+from _harness import fmt_ratio, fmt_time, in_subprocess, measure, optional_frameworks, table
 from _tfref import TIMER, run_tf
 
 from headwater import _C
@@ -86,19 +82,7 @@ def torch_timings(quick=False):
 def _run_torch(quick):
     if "torch" not in dict(optional_frameworks()):
         return {}
-    code = ("import sys, json; sys.path.insert(0, %r); import bench_elementwise as b; "
-            "print('RESULT', json.dumps(b.torch_timings(%r)))"
-            % (os.path.dirname(os.path.abspath(__file__)), quick))
-    try:
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           timeout=1200)
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    for line in r.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line.split(" ", 1)[1])
-    sys.stderr.write("torch timings failed:\n" + r.stderr[-2000:] + "\n")
-    return {}
+    return in_subprocess("bench_elementwise", "torch_timings(%r)" % quick) or {}
 
 
 def run(quick=False):

@@ -3,14 +3,10 @@ importable), float32, medians. PyTorch is timed in a subprocess: its OpenMP thre
 spinning after each op and, in the same process, slowed whichever library ran next (and were
 slowed by ours) by up to 50x on this 2-core machine."""
 
-import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 
-from _harness import fmt_ratio, fmt_time, measure, optional_frameworks, table
+from _harness import fmt_ratio, fmt_time, in_subprocess, measure, optional_frameworks, table
 
 from headwater import _C
 
@@ -74,19 +70,7 @@ def torch_timings(labels, quick=False):
 
 
 def _run_torch(labels, quick):
-    code = ("import sys, json; sys.path.insert(0, %r); import bench_reduce as b; "
-            "print('RESULT', json.dumps(b.torch_timings(%r, %r)))"
-            % (os.path.dirname(os.path.abspath(__file__)), list(labels), quick))
-    try:
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           timeout=1200)
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    for line in r.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line.split(" ", 1)[1])
-    sys.stderr.write("torch timings failed:\n" + r.stderr[-2000:] + "\n")
-    return {}
+    return in_subprocess("bench_reduce", "torch_timings(%r, %r)" % (list(labels), quick)) or {}
 
 
 def run(quick=False):

@@ -101,22 +101,14 @@ def _run_tf(quick):
 
 def _run_torch(quick):
     """The same two loops in PyTorch eager mode (the issue quotes it for the MLP), when torch
-    is importable by this interpreter: (version, results) or (None, {}). In a subprocess, so
-    torch's OpenMP threads, which keep spinning after its ops, cannot slow later benchmarks."""
-    code = ("import sys, json; sys.path.insert(0, %r); import bench_train as b; "
-            "print('RESULT', json.dumps(b.torch_workload(%r)))"
-            % (os.path.dirname(os.path.abspath(__file__)), quick))
-    try:
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           timeout=1200)
-    except (OSError, subprocess.SubprocessError):
+    is importable by this interpreter: (version, results) or (None, {}). In a subprocess (see
+    `_harness.in_subprocess`)."""
+    from _harness import in_subprocess
+
+    res = in_subprocess("bench_train", "torch_workload(%r)" % quick) or {}
+    if "version" not in res:  # {} when torch is not installed
         return None, {}
-    for line in r.stdout.splitlines():
-        if line.startswith("RESULT "):
-            res = json.loads(line.split(" ", 1)[1])
-            if "version" in res:  # {} when torch is not installed
-                return res.pop("version"), res
-    return None, {}
+    return res.pop("version"), res
 
 
 def torch_workload(quick=False):
