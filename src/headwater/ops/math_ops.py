@@ -1231,40 +1231,47 @@ def _reduce_kernel_for(make):
 
 
 def _native_reduce(name, np_fn, axes, kd, npdt):
-    """`_C.<name>` (float64-accumulated, threaded) for float32/float64 arrays, else `np_fn`.
-    Native at every size: numpy's reduction set-up alone costs several times the native call
-    on the small arrays a training step reduces (a batch's losses, its accuracy)."""
+    """`_C.<name>` (float64-accumulated, threaded) for big float32/float64 arrays, else
+    `np_fn`. Small arrays keep numpy's float32 summation: float32 results then stay bit-equal
+    to numpy's, which matters where a sum nearly cancels."""
     cfn = getattr(_C, name, None) if _C is not None else None
     if cfn is None or npdt not in (np.float32, np.float64):
         return np_fn
+    big = _C_MIN_ELEMENTS
     ax = None if axes is None else list(axes)
 
     def f(x):
-        if type(x) is _ndarray and x.dtype == npdt:
+        if type(x) is _ndarray and x.size >= big and x.dtype == npdt:
             return cfn(x, ax, kd)
         return np_fn(x)
     return f
 
 
 def _make_sum(axes, kd, npdt):
+    add_reduce = np.add.reduce
+
     def f(x):
-        return np.sum(x, axis=axes, dtype=npdt, keepdims=kd)
+        # np.sum's own reduction without its Python-level wrapper (same result).
+        return add_reduce(x, axis=axes, dtype=npdt, keepdims=kd)
     return _native_reduce("reduce_sum", f, axes, kd, npdt)
 
 
 _NATIVE_REDUCE_DTYPES = (np.float32, np.float64, np.int32, np.int64)
 
 
-def _native_reduce_any(name, np_fn, axes, kd, npdt):
+def _native_reduce_any(name, np_fn, axes, kd, npdt, exact=False):
     """`_C.<name>` (threaded; float32/float64/int32/int64, TF's NaN and empty-axis rules) for
-    arrays of those dtypes (at every size, as `_native_reduce`), else `np_fn`."""
+    big arrays of those dtypes, else `np_fn`. `exact` reductions (max, min: no rounding) go
+    native at every size: numpy's reduction set-up costs several times the native call on the
+    small arrays a training step reduces."""
     cfn = getattr(_C, name, None) if _C is not None else None
     if cfn is None or npdt not in _NATIVE_REDUCE_DTYPES:
         return np_fn
+    big = 0 if exact else _C_MIN_ELEMENTS
     ax = None if axes is None else list(axes)
 
     def f(x):
-        if type(x) is _ndarray and x.dtype == npdt:
+        if type(x) is _ndarray and x.size >= big and x.dtype == npdt:
             return cfn(x, ax, kd)
         return np_fn(x)
     return f
@@ -1317,7 +1324,7 @@ def _make_max(axes, kd, npdt):
 
     def f(x):
         return np.max(x, axis=axes, keepdims=kd, initial=init)
-    return _native_reduce_any("reduce_max", f, axes, kd, npdt)
+    return _native_reduce_any("reduce_max", f, axes, kd, npdt, exact=True)
 
 
 def _make_min(axes, kd, npdt):
@@ -1325,7 +1332,7 @@ def _make_min(axes, kd, npdt):
 
     def f(x):
         return np.min(x, axis=axes, keepdims=kd, initial=init)
-    return _native_reduce_any("reduce_min", f, axes, kd, npdt)
+    return _native_reduce_any("reduce_min", f, axes, kd, npdt, exact=True)
 
 
 def _make_any(axes, kd, npdt):
