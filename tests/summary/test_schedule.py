@@ -89,3 +89,22 @@ def test_order_moves_only_summaries_and_what_they_alone_need():
         ids = [g.get_operation_by_name(n)._id for n in order
                if g.get_operation_by_name(n) not in cone]
         assert len(ids) > 10 and ids == sorted(ids)
+
+
+def test_control_flow_ancestors_keep_their_place():
+    # If/While run sub-graphs that may assign variables: like assignments, they are not moved.
+    with tf.Graph().as_default() as g:
+        W, loss, train = _model()
+        c = tf.cond(tf.constant(True), lambda: tf.reduce_sum(W), lambda: tf.constant(0.0))
+        assert c.op.type == "If"
+        tf.summary.scalar("c", c)
+        merged = tf.summary.merge_all()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            data, _, w = sess.run([merged, train, W])
+            order = [op.name for op in sess._entry([merged, train, W], ()).plan.ops]
+        pos = {n: i for i, n in enumerate(order)}
+        update = [n for n in order if g.get_operation_by_name(n).type.startswith("Apply")][0]
+        assert pos[c.op.name] > pos[update]
+        # Run where it was created (after the update), the cond sees the updated variable.
+        assert _values(data)["c"].simple_value == pytest.approx(float(w.sum()), rel=1e-6)

@@ -12,6 +12,8 @@ still waits for them.
 
 import heapq
 
+from headwater.runtime.fusion import _may_write_variables
+
 SUMMARY_TYPES = frozenset(("ScalarSummary", "HistogramSummary", "ImageSummary",
                            "AudioSummaryV2", "TensorSummaryV2", "MergeSummary"))
 
@@ -38,8 +40,8 @@ def early_summaries(order, feed_set):
         op = stack.pop()
         if op in movable:
             continue
-        d = op._op_def
-        if d.ref_inputs or (d.stateful and op._inputs and op._type not in SUMMARY_TYPES):
+        if _may_write_variables(op) or (op._op_def.stateful and op._inputs and
+                                        op._type not in SUMMARY_TYPES):
             continue  # writes (or may write) state: stays in place
         movable.add(op)
         deps[op] = ds = _deps(op, feed_set, in_plan)
