@@ -1230,14 +1230,20 @@ def _reduce_kernel_for(make):
     return kernel
 
 
-def _native_reduce(name, np_fn, axes, kd, npdt):
-    """`_C.<name>` (float64-accumulated, threaded) for big float32/float64 arrays, else
-    `np_fn`. Small arrays keep numpy's float32 summation: float32 results then stay bit-equal
-    to numpy's, which matters where a sum nearly cancels."""
+_FLOAT_DTYPES = (np.float32, np.float64)
+_NATIVE_REDUCE_DTYPES = (np.float32, np.float64, np.int32, np.int64)
+
+
+def _native_reduce(name, np_fn, axes, kd, npdt, dtypes=_FLOAT_DTYPES, exact=False):
+    """`_C.<name>` (threaded; TF's NaN and empty-axis rules; sums float64-accumulated) for big
+    arrays of `dtypes`, else `np_fn`. Small arrays keep numpy's reduction, so float32 sums stay
+    bit-equal to numpy's where a sum nearly cancels; `exact` reductions (max, min: no rounding)
+    go native at every size, numpy's set-up costing several times the native call on the small
+    arrays a training step reduces."""
     cfn = getattr(_C, name, None) if _C is not None else None
-    if cfn is None or npdt not in (np.float32, np.float64):
+    if cfn is None or npdt not in dtypes:
         return np_fn
-    big = _C_MIN_ELEMENTS
+    big = 0 if exact else _C_MIN_ELEMENTS
     ax = None if axes is None else list(axes)
 
     def f(x):
@@ -1256,31 +1262,10 @@ def _make_sum(axes, kd, npdt):
     return _native_reduce("reduce_sum", f, axes, kd, npdt)
 
 
-_NATIVE_REDUCE_DTYPES = (np.float32, np.float64, np.int32, np.int64)
-
-
-def _native_reduce_any(name, np_fn, axes, kd, npdt, exact=False):
-    """`_C.<name>` (threaded; float32/float64/int32/int64, TF's NaN and empty-axis rules) for
-    big arrays of those dtypes, else `np_fn`. `exact` reductions (max, min: no rounding) go
-    native at every size: numpy's reduction set-up costs several times the native call on the
-    small arrays a training step reduces."""
-    cfn = getattr(_C, name, None) if _C is not None else None
-    if cfn is None or npdt not in _NATIVE_REDUCE_DTYPES:
-        return np_fn
-    big = 0 if exact else _C_MIN_ELEMENTS
-    ax = None if axes is None else list(axes)
-
-    def f(x):
-        if type(x) is _ndarray and x.size >= big and x.dtype == npdt:
-            return cfn(x, ax, kd)
-        return np_fn(x)
-    return f
-
-
 def _make_prod(axes, kd, npdt):
     def f(x):
         return np.prod(x, axis=axes, dtype=npdt, keepdims=kd)
-    return _native_reduce_any("reduce_prod", f, axes, kd, npdt)
+    return _native_reduce("reduce_prod", f, axes, kd, npdt, _NATIVE_REDUCE_DTYPES)
 
 
 def _make_mean(axes, kd, npdt):
@@ -1324,7 +1309,7 @@ def _make_max(axes, kd, npdt):
 
     def f(x):
         return np.max(x, axis=axes, keepdims=kd, initial=init)
-    return _native_reduce_any("reduce_max", f, axes, kd, npdt, exact=True)
+    return _native_reduce("reduce_max", f, axes, kd, npdt, _NATIVE_REDUCE_DTYPES, exact=True)
 
 
 def _make_min(axes, kd, npdt):
@@ -1332,7 +1317,7 @@ def _make_min(axes, kd, npdt):
 
     def f(x):
         return np.min(x, axis=axes, keepdims=kd, initial=init)
-    return _native_reduce_any("reduce_min", f, axes, kd, npdt, exact=True)
+    return _native_reduce("reduce_min", f, axes, kd, npdt, _NATIVE_REDUCE_DTYPES, exact=True)
 
 
 def _make_any(axes, kd, npdt):
